@@ -1,0 +1,102 @@
+"""AsyncOpenAI against an OpenAI-compatible server (vLLM, transformers serve, hosted APIs).
+
+Retries with exponential backoff that honours Retry-After come from the openai client itself
+(429, 408, 409, 5xx, connection errors and timeouts); other 4xx are not retried.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import openai
+from openai import AsyncOpenAI
+
+API_KEY_VARS = ("HARNESS_API_KEY", "OPENAI_API_KEY")
+BASE_URL_VARS = ("HARNESS_BASE_URL", "OPENAI_BASE_URL")
+
+
+class BackendError(Exception):
+    """The server cannot be used for this run (unreachable, wrong URL, model not served)."""
+
+
+def env_base_url() -> str | None:
+    return next((os.environ[v] for v in BASE_URL_VARS if os.environ.get(v)), None)
+
+
+def api_key() -> str:
+    """Secrets only come from the environment; servers without auth accept any string."""
+    return next((os.environ[v] for v in API_KEY_VARS if os.environ.get(v)), "EMPTY")
+
+
+class OpenAIBackend:
+    def __init__(self, base_url: str, model: str, *, max_tokens: int = 64,
+                 temperature: float = 0.0, seed: int | None = 0, timeout: float = 120.0,
+                 max_retries: int = 4) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.params = {"max_tokens": max_tokens, "temperature": temperature}
+        if seed is not None:
+            self.params["seed"] = seed
+        self.client = AsyncOpenAI(base_url=self.base_url, api_key=api_key(), timeout=timeout,
+                                  max_retries=max_retries)
+
+    async def check(self) -> list[str]:
+        """Fail fast before a run: server reachable, URL right, model served (when listed)."""
+        try:
+            page = await self.client.with_options(max_retries=1, timeout=10).models.list()
+        except openai.NotFoundError:
+            raise BackendError(f"{self.base_url}/models answered 404: --base-url should be the "
+                               "API root, usually ending in /v1") from None
+        except openai.AuthenticationError:
+            raise BackendError(f"{self.base_url}: authentication failed; set HARNESS_API_KEY or "
+                               "OPENAI_API_KEY") from None
+        except (openai.APIConnectionError, openai.APITimeoutError):
+            raise BackendError(f"cannot reach the server at {self.base_url}: start it, or fix "
+                               "--base-url / HARNESS_BASE_URL") from None
+        except openai.APIStatusError as e:
+            raise BackendError(f"{self.base_url}/models answered HTTP {e.status_code}: "
+                               f"{_short(e.message)}") from None
+        except openai.APIResponseValidationError as e:
+            raise BackendError(f"{self.base_url}/models: not an OpenAI-compatible reply "
+                               f"({_short(str(e))})") from None
+        served = [m.id for m in page.data]
+        if served and self.model not in served:
+            raise BackendError(f"model {self.model!r} is not served at {self.base_url}; it serves: "
+                               f"{', '.join(served)}")
+        return served
+
+    async def complete(self, messages: list[dict]) -> tuple[str, float]:
+        """(answer text, latency in s). Raises RequestError with a one-line reason."""
+        t0 = time.perf_counter()
+        try:
+            resp = await self.client.chat.completions.create(model=self.model, messages=messages,
+                                                             **self.params)
+        except openai.APIStatusError as e:
+            raise RequestError(f"http {e.status_code}: {_short(e.message)}",
+                               fatal=e.status_code in (401, 403, 404)) from None
+        except openai.APITimeoutError:
+            raise RequestError("timeout: no answer within the request timeout") from None
+        except openai.APIConnectionError as e:
+            raise RequestError(f"connection: {_short(str(e.__cause__ or e))}") from None
+        except openai.APIResponseValidationError as e:
+            raise RequestError(f"server: invalid reply ({_short(str(e))})") from None
+        latency = time.perf_counter() - t0
+        if not getattr(resp, "choices", None):
+            raise RequestError("server: reply has no choices")
+        return resp.choices[0].message.content or "", latency
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class RequestError(Exception):
+    """One request failed after retries; `fatal` means every other request will fail the same."""
+
+    def __init__(self, message: str, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.fatal = fatal
+
+
+def _short(text: str, n: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"

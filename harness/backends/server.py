@@ -1,0 +1,142 @@
+"""Launch an OpenAI-compatible server (vLLM, or transformers serve for the offline demo).
+
+The server runs in its own process group with its log in a file; `/health` is polled until ready;
+on exit, error or Ctrl-C the whole group gets SIGTERM, then SIGKILL after a grace period, so no
+engine or worker process is left behind.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+class ServerError(Exception):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_busy(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def vllm_available() -> bool:
+    return shutil.which("vllm") is not None
+
+
+def vllm_command(model_id: str, port: int, served_name: str | None = None,
+                 extra: list[str] | None = None) -> list[str]:
+    """`vllm serve` for one image per prompt on loopback."""
+    cmd = ["vllm", "serve", model_id, "--host", "127.0.0.1", "--port", str(port),
+           "--limit-mm-per-prompt", '{"image": 1}']
+    if served_name:
+        cmd += ["--served-model-name", served_name]
+    return cmd + list(extra or [])
+
+
+def transformers_command(model_dir: str, port: int) -> list[str]:
+    """`transformers serve` pinned to a local model folder (CPU, float32)."""
+    exe = shutil.which("transformers") or str(Path(sys.executable).with_name("transformers"))
+    return [exe, "serve", model_dir, "--host", "127.0.0.1", "--port", str(port),
+            "--device", "cpu", "--dtype", "float32"]
+
+
+class ManagedServer:
+    """Context manager: start `cmd`, wait for http://127.0.0.1:port/health, stop the group."""
+
+    def __init__(self, cmd: list[str], port: int, log_path: Path, timeout: float = 600.0,
+                 env: dict[str, str] | None = None) -> None:
+        self.cmd, self.port, self.log_path, self.timeout = cmd, port, Path(log_path), timeout
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> "ManagedServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if port_busy(self.port):
+            raise ServerError(f"port {self.port} on 127.0.0.1 is already in use; pick another")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        try:
+            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=self.env,
+                                         start_new_session=True)
+        except OSError as e:
+            raise ServerError(f"cannot start {self.cmd[0]}: {e}") from None
+        finally:
+            log.close()
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_healthy(self) -> None:
+        url = f"http://127.0.0.1:{self.port}/health"
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerError(f"server exited with code {self.proc.returncode} before it was "
+                                  f"ready; last log lines ({self.log_path}):\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            time.sleep(0.25)
+        raise ServerError(f"server not healthy after {self.timeout:.0f}s; last log lines "
+                          f"({self.log_path}):\n{self.tail()}")
+
+    def tail(self, n: int = 20) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-n:])
+
+    def stop(self, grace: float = 10.0) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                proc.wait(wait)
+                _reap_group(proc.pid)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _reap_group(pgid: int) -> None:
+    """Children that outlived the leader (engine workers) get SIGKILL."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

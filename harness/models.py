@@ -1,0 +1,33 @@
+"""Model aliases and the vLLM launch profile for each (served name, context length, dtype)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    alias: str
+    model_id: str
+    description: str
+    gpu_memory_gb: float
+    vllm_args: tuple[str, ...] = field(default=())
+
+
+MODELS = {p.alias: p for p in [
+    ModelProfile("llava", "llava-hf/llava-1.5-7b-hf", "LLaVA-1.5 7B (Vicuna), Zhang et al. 2024",
+                 16, ("--max-model-len", "4096", "--dtype", "float16")),
+    ModelProfile("llava-13b", "llava-hf/llava-1.5-13b-hf", "LLaVA-1.5 13B (Vicuna)",
+                 28, ("--max-model-len", "4096", "--dtype", "float16")),
+    ModelProfile("llava-next", "llava-hf/llava-v1.6-mistral-7b-hf", "LLaVA-NeXT Mistral 7B",
+                 18, ("--max-model-len", "8192", "--dtype", "float16")),
+]}
+
+
+def resolve(model: str) -> tuple[str, ModelProfile | None]:
+    """(model id to request, profile). Unknown names pass through as a served model name."""
+    profile = MODELS.get(model)
+    return (profile.model_id, profile) if profile else (model, None)
+
+
+def alias_help() -> str:
+    return ", ".join(f"{a} ({p.model_id})" for a, p in MODELS.items())

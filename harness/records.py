@@ -1,0 +1,88 @@
+"""Data contracts shared by every stage (see design.md): samples, run config, per-sample records.
+
+Field names here are read by other tools and external checks; change them only with a schema bump.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+SCHEMA = 1
+RECORD_FIELDS = ("id", "gold_wnid", "response", "pred_wnid", "pred_synset", "match", "correct",
+                 "contains", "hier_score", "latency_s", "error")
+METRICS = ("top1", "contains", "hierarchical", "unparsed_rate")
+# Error kinds a resume does not retry: the input itself is bad, asking again cannot help.
+PERMANENT_ERRORS = ("image:",)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One evaluation item. The image is read lazily so a 50k-image run never holds them all."""
+
+    id: str
+    gold_wnid: str
+    path: Path | None = None
+    loader: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
+
+    def read_bytes(self) -> bytes:
+        if self.loader is not None:
+            return self.loader()
+        if self.path is None:
+            raise ValueError(f"sample {self.id} has no image source")
+        return Path(self.path).read_bytes()
+
+
+@dataclass
+class RunConfig:
+    """Everything needed to reproduce or resume a run; written to run.json before any request."""
+
+    task: str
+    model: str
+    model_id: str
+    base_url: str | None
+    prompt: str
+    backend: str = "openai"
+    label_space: str = "imagenet-1k"
+    max_tokens: int = 64
+    temperature: float = 0.0
+    seed: int = 0
+    limit: int | None = None
+    concurrency: int = 32
+    timeout_s: float = 120.0
+    image_size: int | None = None
+    data_dir: str | None = None
+    data_fingerprint: str = ""
+    n_samples: int = 0
+    harness_version: str = ""
+    created: str = ""
+    managed_server: bool = False
+
+    def to_dict(self) -> dict:
+        return {"schema": SCHEMA, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def fingerprint(samples: list[Sample]) -> str:
+    """sha256 over the (id, gold) list: two runs with equal fingerprints saw the same items."""
+    h = hashlib.sha256()
+    for s in samples:
+        h.update(f"{s.id}\t{s.gold_wnid}\n".encode())
+    return h.hexdigest()
+
+
+def error_record(sample: Sample, error: str, response: str = "", latency: float = 0.0) -> dict:
+    return {"id": sample.id, "gold_wnid": sample.gold_wnid, "response": response,
+            "pred_wnid": None, "pred_synset": None, "match": "none", "correct": False,
+            "contains": False, "hier_score": 0.0, "latency_s": round(latency, 4), "error": error}
+
+
+def is_permanent(record: dict) -> bool:
+    """Done for good: answered, or failed for a reason retrying cannot fix."""
+    err = record.get("error")
+    return err is None or str(err).startswith(PERMANENT_ERRORS)
