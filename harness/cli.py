@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--temperature", type=float, default=0.0)
     r.add_argument("--concurrency", type=_positive, default=32)
     r.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
+    r.add_argument("--max-retries", type=int, default=4,
+                   help="per request, with backoff honouring Retry-After (429, 5xx, resets)")
     r.add_argument("--image-size", type=_positive, help="resize shorter side to N px first")
     r.add_argument("--output-dir", type=Path, help="runs root (default ./runs or $HARNESS_RUNS_DIR)")
     r.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an unfinished run")
@@ -102,6 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                       data_dir=args.data_dir, limit=args.limit, seed=args.seed,
                       max_tokens=args.max_tokens, temperature=args.temperature,
                       concurrency=args.concurrency, timeout_s=args.timeout,
+                      max_retries=args.max_retries,
                       image_size=args.image_size, runs_dir=args.output_dir, resume=args.resume,
                       server_args=tuple(args.server_args.split()))
     return _report(*run(opts))

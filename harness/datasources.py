@@ -17,7 +17,10 @@ from harness.records import Sample
 from harness.wordnet import imagenet_classes
 
 IMAGE_EXTS = {".jpeg", ".jpg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-CACHE = Path(os.environ.get("HARNESS_CACHE", Path.home() / ".cache" / "harness"))
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("HARNESS_CACHE") or Path.home() / ".cache" / "harness")
 
 
 class DataError(Exception):
@@ -130,7 +133,7 @@ def fetch_imagenetv2(variant: str, repo: str = "vaishaal/ImageNetV2") -> Path:
     """Download `imagenetv2-<variant>.tar.gz` from the HF Hub once and extract it into the cache."""
     from huggingface_hub import hf_hub_download
 
-    dest = CACHE / "imagenetv2"
+    dest = cache_dir() / "imagenetv2"
     fname = f"imagenetv2-{variant}.tar.gz"
     if (dest / f".extracted-{fname}").exists():
         return dest

@@ -51,6 +51,7 @@ class RunConfig:
     limit: int | None = None
     concurrency: int = 32
     timeout_s: float = 120.0
+    max_retries: int = 4
     image_size: int | None = None
     data_dir: str | None = None
     data_fingerprint: str = ""

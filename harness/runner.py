@@ -43,6 +43,7 @@ class RunOptions:
     temperature: float = 0.0
     concurrency: int = 32
     timeout_s: float = 120.0
+    max_retries: int = 4
     image_size: int | None = None
     runs_dir: Path | None = None
     resume: Path | None = None
@@ -69,7 +70,9 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
             base_url = server.base_url
         backend = OpenAIBackend(base_url, config.model_id, max_tokens=config.max_tokens,
                                 temperature=config.temperature, seed=config.seed,
-                                timeout=config.timeout_s)
+                                timeout=config.timeout_s, max_retries=config.max_retries)
+        if opts.resume or server is not None:
+            asyncio.run(_check(OpenAIBackend(base_url, config.model_id, timeout=config.timeout_s)))
         prompt = load_prompt(config.prompt)
         parser = parser_for(config.label_space)
         asyncio.run(_evaluate(selection.samples, done, backend, prompt, parser, rundir, config,
@@ -101,6 +104,7 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
         prompt=prompt.name, label_space=task.label_space, max_tokens=opts.max_tokens,
         temperature=opts.temperature, seed=opts.seed, limit=opts.limit,
         concurrency=opts.concurrency, timeout_s=opts.timeout_s, image_size=opts.image_size,
+        max_retries=opts.max_retries,
         data_dir=str(Path(opts.data_dir).resolve()) if opts.data_dir else None,
         data_fingerprint=selection.fingerprint, n_samples=selection.total,
         harness_version=__version__, created=now_iso(), managed_server=base_url is None)

@@ -51,6 +51,12 @@ class WordNet:
         ps = self.parents(wnid)
         return 0 if not ps else 1 + min(self.depth(p) for p in ps)
 
+    @lru_cache(maxsize=65536)
+    def max_depth(self, wnid: str) -> int:
+        """Longest is-a path to ``entity``: stable under WordNet's multiple inheritance."""
+        ps = self.parents(wnid)
+        return 0 if not ps else 1 + max(self.max_depth(p) for p in ps)
+
     @cached_property
     def _children(self) -> list[list[int]]:
         kids: list[list[int]] = [[] for _ in self.wnids]

@@ -6,10 +6,12 @@ Retries with exponential backoff that honours Retry-After come from the openai c
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletion
 
 API_KEY_VARS = ("HARNESS_API_KEY", "OPENAI_API_KEY")
 BASE_URL_VARS = ("HARNESS_BASE_URL", "OPENAI_BASE_URL")
@@ -63,7 +65,23 @@ class OpenAIBackend:
         if served and self.model not in served:
             raise BackendError(f"model {self.model!r} is not served at {self.base_url}; it serves: "
                                f"{', '.join(served)}")
+        await self._probe()
         return served
+
+    async def _probe(self) -> None:
+        """One 1-token text request: catches a model name the server will refuse (servers that
+        do not list local models, like `transformers serve`) before any sample is spent."""
+        try:
+            await self.client.with_options(max_retries=1, timeout=60).chat.completions.create(
+                model=self.model, messages=[{"role": "user", "content": "Hi"}], max_tokens=1,
+                temperature=0.0)
+        except openai.APIStatusError as e:
+            if 400 <= e.status_code < 500 and e.status_code != 429:
+                raise BackendError(f"{self.base_url} refused model {self.model!r}: HTTP "
+                                   f"{e.status_code} {_short(e.message)}") from None
+        except (openai.APIConnectionError, openai.APITimeoutError):
+            raise BackendError(f"cannot reach the server at {self.base_url}: start it, or fix "
+                               "--base-url / HARNESS_BASE_URL") from None
 
     async def complete(self, messages: list[dict]) -> tuple[str, float]:
         """(answer text, latency in s). Raises RequestError with a one-line reason."""
@@ -81,7 +99,9 @@ class OpenAIBackend:
         except openai.APIResponseValidationError as e:
             raise RequestError(f"server: invalid reply ({_short(str(e))})") from None
         latency = time.perf_counter() - t0
-        if not getattr(resp, "choices", None):
+        if not isinstance(resp, ChatCompletion):
+            raise RequestError(f"server: invalid reply, not a chat completion: {_short(str(resp), 80)}")
+        if not resp.choices:
             raise RequestError("server: reply has no choices")
         return resp.choices[0].message.content or "", latency
 
@@ -98,5 +118,5 @@ class RequestError(Exception):
 
 
 def _short(text: str, n: int = 300) -> str:
-    text = " ".join(str(text).split())
+    text = re.sub(r"^Error code: \d+ - ", "", " ".join(str(text).split()))
     return text if len(text) <= n else text[: n - 1] + "…"
