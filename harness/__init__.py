@@ -1,14 +1,27 @@
 """harness: how well does a vision-language model name what is in an ImageNet photo?
 
-The public API is small on purpose: run an evaluation, parse answers, read label spaces, list tasks.
+The public API is small on purpose: run an evaluation, re-score a run, parse answers, read label
+spaces and tasks. Names are imported on first use, so `harness parse` does not pay for the HTTP
+client and `import harness` stays fast.
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-from harness.parse import ParseResult, Parser, parser_for  # noqa: E402
-from harness.runner import RunOptions, rescore, run  # noqa: E402
-from harness.tasks import Task, get_task, register_task  # noqa: E402
-from harness.wordnet import LabelSpace, custom_space, label_space, wordnet  # noqa: E402
+_API = {
+    "run": "harness.runner", "RunOptions": "harness.runner", "rescore": "harness.runner",
+    "Parser": "harness.parse", "ParseResult": "harness.parse", "parser_for": "harness.parse",
+    "Task": "harness.tasks", "get_task": "harness.tasks", "register_task": "harness.tasks",
+    "LabelSpace": "harness.wordnet", "label_space": "harness.wordnet",
+    "custom_space": "harness.wordnet", "wordnet": "harness.wordnet",
+}
+__all__ = ["__version__", *_API]
 
-__all__ = ["__version__", "run", "RunOptions", "rescore", "Parser", "ParseResult", "parser_for",
-           "Task", "get_task", "register_task", "LabelSpace", "label_space", "custom_space",
-           "wordnet"]
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'harness' has no attribute {name!r}")

@@ -42,9 +42,10 @@ pieces number variety bit sample example instance case answer label class catego
 color colour colored coloured white black red blue green yellow brown grey gray orange pink purple
 large small big little tiny huge long short tall old young new good great close-up sure unsure
 unclear unknown uncertain determine tell identify identified recognize say said think guess
-well oh ok okay hmm sorry unable cannot can't don't
+well oh ok okay hmm sorry unable cannot can't don't main subject focus primary prominent
+don t know isn doesn didn aren wasn couldn wouldn ve ll re m s d
 """.split())
-QUANTIFIERS = frozenset("group pair couple set bunch piece slice herd flock school pack swarm "
+QUANTIFIERS = frozenset("group pair couple set bunch piece slice head herd flock school pack swarm "
                         "collection pile stack row line bowl plate cup glass bottle box bag "
                         "close-up closeup photo picture image view kind type sort variety breed "
                         "species".split())
@@ -55,6 +56,16 @@ BRITISH = {"colour": "color", "grey": "gray", "aluminium": "aluminum", "tyre": "
            "aeroplane": "airplane", "jewellery": "jewelry", "moustache": "mustache",
            "pyjamas": "pajamas", "plough": "plow", "doughnut": "donut", "cheque": "check",
            "storey": "story", "kerb": "curb", "sulphur": "sulfur", "mould": "mold"}
+# People and body parts are in most photos but are (almost) never ImageNet's label: an answer's
+# subject is the first other noun unless the person is itself a class (scuba diver, groom).
+BACKGROUND_ROOTS = ("n00007846", "n05220461", "n07942152", "n07950920")  # person, body part,
+# people, multitude
+BACKGROUND = frozenset(BACKGROUND_ROOTS)
+NEGATORS = frozenset("not no t never neither nor without".split())
+NON_NOUN_ENDINGS = ("ed", "ing", "ly", "ful", "ish", "est")
+# Everyday names that WordNet files under a synset outside the ImageNet class users mean.
+ALIASES = {"computer monitor": "n03782006", "computer screen": "n03782006",
+           "pc monitor": "n03782006", "lcd monitor": "n03782006"}
 SUFFIXES = (("ies", "y"), ("ves", "f"), ("ves", "fe"), ("ches", "ch"), ("shes", "sh"),
             ("xes", "x"), ("ses", "s"), ("zes", "z"), ("men", "man"), ("es", "e"), ("s", ""),
             ("our", "or"), ("ise", "ize"), ("tre", "ter"))
@@ -79,7 +90,11 @@ class _Mention:
     start: int
     end: int
     senses: list[str]
-    how: str  # exact | lemma | inflection
+    how: str  # lemma | inflection | fuzzy
+    key: str = ""
+    sense: str = ""
+    ambiguous: bool = False
+    rank: int = 2
 
 
 def normalise(text: str) -> str:
@@ -121,22 +136,47 @@ class Parser:
         self.wn = wordnet()
         self.lookup = self._build_lookup()
         self.glosses = self._build_context_words()
+        self.vocab = {w for key in self.lookup for w in key.split("_")}
+        self.fuzzy = self._build_fuzzy_index()
         self.parse = lru_cache(maxsize=200_000)(self._parse)
 
     def _build_lookup(self) -> dict[str, list[str]]:
         """Normalised lemma key ('hot_dog', 't_shirt') -> wnids in sense order, + CLIP names."""
         table: dict[str, list[str]] = {}
         for lemma, ids in self.wn.lemmas.items():
-            key = "_".join(WORD_RE.findall(lemma.lower()))
+            key = _key(lemma)
             if key:
                 table.setdefault(key, []).extend(self.wn.wnids[i] for i in ids)
+        for name, wnid in ALIASES.items():
+            if wnid in self.space:
+                table.setdefault(_key(name), []).insert(0, wnid)
         for wnid, name in clip_names().items():
             if wnid in self.space:
-                key = "_".join(WORD_RE.findall(name.lower()))
+                key = _key(name)
                 senses = table.setdefault(key, [])
                 if wnid not in senses:
                     senses.append(wnid)
         return table
+
+    def _build_fuzzy_index(self) -> dict[str, set[str]]:
+        """Delete-1 neighbourhoods of class-name words (>= 5 letters), for misspellings."""
+        words = {w for key, senses in self.lookup.items()
+                 if any(sn in self.space.index for sn in senses)
+                 for w in key.split("_") if len(w) >= 5 and w.isalpha()}
+        index: dict[str, set[str]] = {}
+        for w in words:
+            for d in _deletes(w):
+                index.setdefault(d, set()).add(w)
+        return index
+
+    def _correct(self, token: str) -> str | None:
+        """A misspelt class word (edit distance ~1), if exactly one candidate fits."""
+        if (len(token) < 5 or not token.isalpha() or token in self.vocab or token in STOP
+                or token.endswith(NON_NOUN_ENDINGS) or any(b in self.vocab for b, _ in
+                                                            _variants(token))):
+            return None
+        hits = set().union(*(self.fuzzy.get(d, set()) for d in _deletes(token)))
+        return hits.pop() if len(hits) == 1 else None
 
     def _build_context_words(self) -> dict[str, set[str]]:
         """Stemmed words describing each class (gloss + hypernym names), for disambiguation."""
@@ -151,19 +191,23 @@ class Parser:
         return out
 
     def _find(self, tokens: list[str], i: int) -> _Mention | None:
-        """Longest lemma starting at token i (last word may be inflected)."""
+        """Longest lemma starting at token i (last word may be inflected; "trolley bus" may be
+        written "trolleybus"). N-grams that start or end on a function word must name something
+        relevant, so "a man" is not the place A'man and "don't know" is not a noun."""
         for n in range(min(MAX_NGRAM, len(tokens) - i), 0, -1):
             words = tokens[i : i + n]
             if n == 1 and (words[0] in STOP or words[0].isdigit() or
                            (len(words[0]) < 3 and len(tokens) > 1)):
                 return None
-            key = "_".join(words)
-            if key in self.lookup:
-                return _Mention(i, i + n, self.lookup[key], "lemma")
-            for base, how in _variants(words[-1]):
-                key = "_".join(words[:-1] + [base])
-                if key in self.lookup and not (n == 1 and base in STOP):
-                    return _Mention(i, i + n, self.lookup[key], how)
+            edge_stop = n > 1 and (words[0] in STOP or words[-1] in STOP)
+            keys = [("_".join(words), "lemma")] + (
+                [("".join(words), "lemma")] if n == 2 else []) + [
+                ("_".join(words[:-1] + [b]), how) for b, how in _variants(words[-1])
+                if not (n == 1 and b in STOP)]
+            for key, how in keys:
+                senses = self.lookup.get(key)
+                if senses and not (edge_stop and not any(map(self._relevant, senses))):
+                    return _Mention(i, i + n, senses, how, key)
         return None
 
     def _mentions(self, tokens: list[str]) -> list[_Mention]:
@@ -182,19 +226,31 @@ class Parser:
     def _relevant(self, synset: str) -> bool:
         return bool(self.space.classes_for(synset)) or self.space.is_ancestor_of_class(synset)
 
-    def _choose_sense(self, m: _Mention, context: set[str]) -> tuple[str, bool]:
-        """Most frequent relevant sense; context overlap decides between distinct classes."""
-        relevant = [s for s in dict.fromkeys(m.senses) if self._relevant(s)]
-        if not relevant:
-            return m.senses[0], False
-        classes = {s: self.space.classes_for(s) for s in relevant}
-        distinct = {c for cs in classes.values() for c in cs}
-        if len(distinct) < 2 or not any(classes.values()):
-            return relevant[0], False
-        scores = [(len(context & self._sense_words(s)), -k, s) for k, s in enumerate(relevant)]
-        best = max(scores)
-        tied = [s for sc, _, s in scores if sc == best[0]]
-        return best[2], best[0] == 0 or len({c for s in tied for c in classes[s]}) > 1
+    def _resolve(self, m: _Mention, tokens: list[str]) -> None:
+        """Pick the mention's sense: among senses relevant to the label space, those the word
+        is the main name of first ("turtle" the reptile before the turtleneck), then WordNet
+        frequency order. When they fall under two or more classes, the one whose gloss and
+        hypernyms share most words with the rest of the answer wins, then a sense that is
+        itself a class; a remaining tie is `ambiguous`."""
+        m.sense, m.ambiguous = m.senses[0], False
+        relevant = sorted((s for s in dict.fromkeys(m.senses) if self._relevant(s)),
+                          key=lambda s: _key(self.wn.name(s)) != m.key)
+        if relevant:
+            m.sense = relevant[0]
+            classes = {s: self.space.classes_for(s) for s in relevant}
+            if len({c for cs in classes.values() for c in cs}) >= 2:
+                context = {_stem(t) for k, t in enumerate(tokens)
+                           if not m.start <= k < m.end and t not in STOP and len(t) > 2}
+                scores = [(len(context & self._sense_words(s)), s in self.space.index, -k, s)
+                          for k, s in enumerate(relevant) if classes[s]]
+                best = max(scores)
+                tied = {c for sc in scores if sc[:2] == best[:2] for c in classes[sc[3]]}
+                m.sense, m.ambiguous = best[3], len(tied) > 1
+        m.rank = self._rank(m.sense)
+
+    def _background(self, synset: str) -> bool:
+        return not self.space.classes_for(synset) and (
+            synset in BACKGROUND_ROOTS or bool(self.wn.ancestors(synset) & BACKGROUND))
 
     def _sense_words(self, synset: str) -> set[str]:
         words: set[str] = set()
@@ -203,37 +259,93 @@ class Parser:
                 self.wn.name(c).lower())}
         return words
 
+    def _tokens(self, text: str) -> tuple[list[str], set[int]]:
+        tokens, fixed = TOKEN_RE.findall(normalise(text)), set()
+        for i, t in enumerate(tokens):
+            c = self._correct(t)
+            if c:
+                tokens[i] = c
+                fixed.add(i)
+        return tokens, fixed
+
+    def _rank(self, synset: str) -> int:
+        """0: a class or under one; 1: a hypernym of classes; 2: other nouns and background."""
+        if self.space.classes_for(synset):
+            return 0
+        if self._background(synset):
+            return 2
+        return 1 if self.space.is_ancestor_of_class(synset) else 2
+
+    def _compounds(self, mentions: list[_Mention]) -> list[_Mention]:
+        """Adjacent nouns form one ("computer monitor", "Labrador puppy", "pinwheel toy"):
+        keep the better-ranked; on a tie the head (last) unless the first is a hyponym of it."""
+        out: list[_Mention] = []
+        for m in mentions:
+            prev = out[-1] if out else None
+            if prev is not None and prev.end == m.start:
+                keep_prev = prev.rank < m.rank or (prev.rank == m.rank and
+                                                    self.wn.descendants_contains(prev.sense,
+                                                                                 m.sense))
+                if not keep_prev:
+                    m.start = prev.start
+                    out[-1] = m
+                continue
+            out.append(m)
+        return out
+
+    def _subject(self, tokens: list[str], mentions: list[_Mention]) -> int:
+        """Index of the mention the answer is about: the first relevant, non-negated one, moved
+        on to a later, more specific hyponym ("an animal, a golden retriever")."""
+        def negated(m: _Mention) -> bool:
+            return bool(NEGATORS.intersection(tokens[max(0, m.start - 3) : m.start]))
+
+        best = min(range(len(mentions)), key=lambda k: (negated(mentions[k]),
+                                                        mentions[k].rank == 2, k))
+        for k in range(best + 1, len(mentions)):
+            if self.wn.descendants_contains(mentions[k].sense, mentions[best].sense):
+                best = k
+        return best
+
     def _parse(self, text: str) -> ParseResult:
-        tokens = TOKEN_RE.findall(normalise(text))
+        tokens, fixed = self._tokens(text)
         mentions = self._mentions(tokens)
         if not mentions:
             return ParseResult(None, None, None, "none")
+        for m in mentions:
+            self._resolve(m, tokens)
+        mentions = self._compounds(mentions)
+        mentions = mentions[self._subject(tokens, mentions):]
         primary, group = mentions[0], [mentions[0]]
+        if fixed.intersection(range(primary.start, primary.end)):
+            primary.how = "fuzzy"
         for prev, nxt in zip(mentions, mentions[1:]):
             gap = tokens[prev.end : nxt.start]
             if all(t in CONNECTORS for t in gap) and COORDINATORS.intersection(gap):
                 group.append(nxt)
             else:
                 break
-        resolved = []
-        for m in group:
-            context = {_stem(t) for k, t in enumerate(tokens)
-                       if not m.start <= k < m.end and t not in STOP and len(t) > 2}
-            resolved.append(self._choose_sense(m, context))
-        synset, ambiguous = resolved[0]
-        classes = self.space.classes_for(synset)
+        classes = self.space.classes_for(primary.sense)
         wnid = classes[0] if classes else None
-        if ambiguous or len(classes) > 1:
+        if primary.ambiguous or len(classes) > 1:
             how = "ambiguous"
-        elif wnid is None and self.space.is_ancestor_of_class(synset):
+        elif wnid is None and self.space.is_ancestor_of_class(primary.sense):
             how = "hypernym"
         elif primary.how == "lemma" and primary.end - primary.start == len(tokens):
             how = "exact"
         else:
             how = primary.how
-        cands = [c for s, _ in resolved for c in (self.space.classes_for(s) or (s,))]
-        label = self.space.label(wnid) if wnid else self.wn.name(synset)
-        return ParseResult(wnid, synset, label, how, list(dict.fromkeys(cands)))
+        cands = [c for m in group for c in (self.space.classes_for(m.sense) or (m.sense,))]
+        label = self.space.label(wnid) if wnid else self.wn.name(primary.sense)
+        return ParseResult(wnid, primary.sense, label, how, list(dict.fromkeys(cands)))
+
+
+def _key(text: str) -> str:
+    """Lookup key of a lemma or phrase: lowercase words joined by '_'."""
+    return "_".join(WORD_RE.findall(text.lower()))
+
+
+def _deletes(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _stem(word: str) -> str:

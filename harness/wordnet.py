@@ -76,6 +76,10 @@ class WordNet:
                     stack.append(c)
         return out
 
+    def descendants_contains(self, synset: str, ancestor: str) -> bool:
+        """True if `synset` is a proper hyponym of `ancestor`."""
+        return synset != ancestor and ancestor in self.ancestors(synset)
+
     def lca(self, a: str, b: str) -> str:
         """Deepest common hypernym (ties broken by wnid for determinism)."""
         common = (self.ancestors(a) | {a}) & (self.ancestors(b) | {b})
