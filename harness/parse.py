@@ -43,7 +43,7 @@ color colour colored coloured white black red blue green yellow brown grey gray 
 large small big little tiny huge long short tall old young new good great close-up sure unsure
 unclear unknown uncertain determine tell identify identified recognize say said think guess
 well oh ok okay hmm sorry unable cannot can't don't main subject focus primary prominent
-don t know isn doesn didn aren wasn couldn wouldn ve ll re m s d
+enough don t know isn doesn didn aren wasn couldn wouldn ve ll re m s d
 """.split())
 QUANTIFIERS = frozenset("group pair couple set bunch piece slice head herd flock school pack swarm "
                         "collection pile stack row line bowl plate cup glass bottle box bag "
@@ -51,6 +51,7 @@ QUANTIFIERS = frozenset("group pair couple set bunch piece slice head herd flock
                         "species".split())
 CONNECTORS = frozenset("or and a an the either possibly perhaps maybe probably likely also "
                        "even rather specifically , / ;".split())
+CORRECTIONS = frozenset(["actually", "correction"])
 COORDINATORS = frozenset("or and , / ;".split())
 BRITISH = {"colour": "color", "grey": "gray", "aluminium": "aluminum", "tyre": "tire",
            "aeroplane": "airplane", "jewellery": "jewelry", "moustache": "mustache",
@@ -117,6 +118,7 @@ def normalise(text: str) -> str:
     return text.lower().replace("\u2019", "'")
 
 
+@lru_cache(maxsize=100_000)
 def _variants(token: str) -> list[tuple[str, str]]:
     """Base forms of a word: (form, how). noun.exc first, then morphy-style suffix rules."""
     out = [(b, "inflection") for b in wordnet().exceptions.get(token, [])]
@@ -137,6 +139,10 @@ class Parser:
         self.lookup = self._build_lookup()
         self.glosses = self._build_context_words()
         self.vocab = {w for key in self.lookup for w in key.split("_")}
+        self.span: dict[str, int] = {}  # first word -> most words in a key starting with it
+        for key in self.lookup:
+            words = key.split("_")
+            self.span[words[0]] = max(self.span.get(words[0], 0), len(words))
         self.fuzzy = self._build_fuzzy_index()
         self.parse = lru_cache(maxsize=200_000)(self._parse)
 
@@ -192,14 +198,15 @@ class Parser:
 
     def _find(self, tokens: list[str], i: int) -> _Mention | None:
         """Longest lemma starting at token i (last word may be inflected; "trolley bus" may be
-        written "trolleybus"). N-grams that start or end on a function word must name something
-        relevant, so "a man" is not the place A'man and "don't know" is not a noun."""
-        for n in range(min(MAX_NGRAM, len(tokens) - i), 0, -1):
+        written "trolleybus"). N-grams holding a function word must name something relevant,
+        so "a man" is not the place A'man, "a cup of tea" is a cup, "don't know" no noun."""
+        longest = max(self.span.get(tokens[i], 1), 2)
+        for n in range(min(MAX_NGRAM, longest, len(tokens) - i), 0, -1):
             words = tokens[i : i + n]
             if n == 1 and (words[0] in STOP or words[0].isdigit() or
                            (len(words[0]) < 3 and len(tokens) > 1)):
                 return None
-            edge_stop = n > 1 and (words[0] in STOP or words[-1] in STOP)
+            edge_stop = n > 1 and any(w in STOP for w in words)
             keys = [("_".join(words), "lemma")] + (
                 [("".join(words), "lemma")] if n == 2 else []) + [
                 ("_".join(words[:-1] + [b]), how) for b, how in _variants(words[-1])
@@ -309,6 +316,9 @@ class Parser:
     def _parse(self, text: str) -> ParseResult:
         tokens, fixed = self._tokens(text)
         mentions = self._mentions(tokens)
+        fix = max((k for k, t in enumerate(tokens) if t in CORRECTIONS), default=-1)
+        if any(m.start > fix for m in mentions):  # "a bottle... actually a wine bottle"
+            mentions = [m for m in mentions if m.start > fix]
         if not mentions:
             return ParseResult(None, None, None, "none")
         for m in mentions:

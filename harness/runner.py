@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Iterable
 
 from harness import __version__, results
-from harness.backends.openai_backend import OpenAIBackend, RequestError, env_base_url
+from harness.backends.openai_backend import BackendError, OpenAIBackend, RequestError, \
+    env_base_url
 from harness.backends.server import ManagedServer, ServerError, free_port, vllm_available, \
     vllm_command
 from harness.models import alias_help, resolve
@@ -110,7 +111,11 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
         harness_version=__version__, created=now_iso(), managed_server=base_url is None)
     if base_url is not None:
         backend = OpenAIBackend(base_url, model_id, timeout=config.timeout_s)
-        asyncio.run(_check(backend))  # fail fast, before anything is written
+        try:
+            asyncio.run(_check(backend))  # fail fast, before anything is written
+        except BackendError as e:
+            hint = "" if "reach" in str(e) else f" (model aliases: {alias_help()})"
+            raise BackendError(f"{e}{hint}") from None
     return RunDir.create(config, opts.runs_dir), config
 
 

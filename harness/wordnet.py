@@ -113,6 +113,9 @@ class LabelSpace:
             raise ValueError(f"label space {self.name!r}: not WordNet 3.0 noun ids: {unknown[:5]}")
         object.__setattr__(self, "index", {w: i for i, w in enumerate(self.wnids)})
 
+    def __hash__(self) -> int:  # cheap: methods are lru-cached per (space, synset)
+        return hash((self.name, len(self.wnids), self.wnids[:3]))
+
     def __len__(self) -> int:
         return len(self.wnids)
 

@@ -9,10 +9,10 @@ from harness.wordnet import imagenet_classes, wordnet
 CASES = Path(__file__).parent / "data" / "parser_cases.tsv"
 
 
-def load_cases() -> list[tuple[str, str, str | None]]:
+def load_cases(path: Path = CASES) -> list[tuple[str, str, str | None]]:
     """(expected, answer text, expected match or None)."""
     out = []
-    for line in CASES.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if line.startswith("#") or "\t" not in line:
             continue
         expected, text = line.split("\t", 1)

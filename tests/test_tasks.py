@@ -128,3 +128,21 @@ def test_malformed_and_unknown_field_task_files(tmp_path):
     odd.write_text("name: x\nsource: {type: manifest, path: a.csv}\nlabelspace: imagenet-1k\n")
     with pytest.raises(TaskError, match="unknown field.*labelspace"):
         parse_task(odd)
+
+
+def test_hf_streaming_source_reads_a_local_dataset(tmp_path, monkeypatch):
+    """The HF path (streaming, image bytes, integer labels) on a parquet dataset made here."""
+    import datasets
+
+    from harness.datasources import iter_hf_imagenet
+
+    files = sorted(SAMPLE_IMAGES.iterdir())[:3]
+    ds = datasets.Dataset.from_dict({
+        "image": [{"bytes": p.read_bytes(), "path": p.name} for p in files],
+        "label": [0, 10, 999]}).cast_column("image", datasets.Image())
+    (tmp_path / "data").mkdir()
+    ds.to_parquet(str(tmp_path / "data" / "validation-00000.parquet"))
+    samples = list(iter_hf_imagenet(str(tmp_path), "validation", None, 0))
+    assert [s.gold_wnid for s in samples] == [WNIDS[0], WNIDS[10], WNIDS[999]]
+    assert samples[0].read_bytes() == files[0].read_bytes()
+    assert len(list(iter_hf_imagenet(str(tmp_path), "validation", 2, 0))) == 2
