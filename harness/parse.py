@@ -7,69 +7,16 @@ space first, context words break ties between classes), then take the first ment
 """
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
+from harness.lexicon import (ALIASES, BACKGROUND, BACKGROUND_ROOTS, CONNECTORS, COORDINATORS,
+                             CORRECTIONS, MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS, STOP,
+                             TOKEN_RE, WORD_RE, deletes, normalise, stem, variants)
+from harness.lexicon import key as lemma_key
 from harness.wordnet import LabelSpace, clip_names, imagenet_classes, label_space, wordnet
 
-MAX_NGRAM = 6
-THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
-FENCE_RE = re.compile(r"```[a-z]*\n?|```", re.I)
-PREFIX_RE = re.compile(r"^\s*(final answer|answer|prediction|label|class|object|category)\s*[:\-]\s*",
-                       re.I)
-TOKEN_RE = re.compile(r"[a-z0-9]+|[,/;]")
-WORD_RE = re.compile(r"[a-z0-9]+")
-JSON_KEYS = ("label", "answer", "class", "object", "name", "category", "prediction")
-
-# Words that are WordNet noun lemmas but, in an answer, are function words, image talk, hedges or
-# quantifiers ("a photo of", "a group of"): they never name the object.
-STOP = frozenset("""
-a an the this that these those it its it's is are was were be been being am i me my you your we
-our they their he she his her him them there here what which who whom whose where when why how
-of in on at by for with without from to into onto over under above below near next behind beside
-between among around through across along against up down out off about as than then so such
-and or but nor either neither both not no yes none only also just very quite really maybe perhaps
-possibly probably likely seems seem appears appear looks look like can could may might will would
-shall should must do does did done have has had having get gets got show shows showing shown
-depict depicts depicting depicted feature features featuring contain contains containing see seen
-photo photograph picture image pic shot snapshot view scene closeup close frame background
-foreground front side top bottom left right center centre middle corner part edge surface
-object thing item something anything nothing stuff kind type sort variety species breed form
-one ones two three some any many much few several lot lots group pair couple set bunch piece
-pieces number variety bit sample example instance case answer label class category name
-color colour colored coloured white black red blue green yellow brown grey gray orange pink purple
-large small big little tiny huge long short tall old young new good great close-up sure unsure
-unclear unknown uncertain determine tell identify identified recognize say said think guess
-well oh ok okay hmm sorry unable cannot can't don't main subject focus primary prominent
-enough don t know isn doesn didn aren wasn couldn wouldn ve ll re m s d
-""".split())
-QUANTIFIERS = frozenset("group pair couple set bunch piece slice head herd flock school pack swarm "
-                        "collection pile stack row line bowl plate cup glass bottle box bag "
-                        "close-up closeup photo picture image view kind type sort variety breed "
-                        "species".split())
-CONNECTORS = frozenset("or and a an the either possibly perhaps maybe probably likely also "
-                       "even rather specifically , / ;".split())
-CORRECTIONS = frozenset(["actually", "correction"])
-COORDINATORS = frozenset("or and , / ;".split())
-BRITISH = {"colour": "color", "grey": "gray", "aluminium": "aluminum", "tyre": "tire",
-           "aeroplane": "airplane", "jewellery": "jewelry", "moustache": "mustache",
-           "pyjamas": "pajamas", "plough": "plow", "doughnut": "donut", "cheque": "check",
-           "storey": "story", "kerb": "curb", "sulphur": "sulfur", "mould": "mold"}
-# People and body parts are in most photos but are (almost) never ImageNet's label: an answer's
-# subject is the first other noun unless the person is itself a class (scuba diver, groom).
-BACKGROUND_ROOTS = ("n00007846", "n05220461", "n07942152", "n07950920")  # person, body part,
-# people, multitude
-BACKGROUND = frozenset(BACKGROUND_ROOTS)
-NEGATORS = frozenset("not no t never neither nor without".split())
-NON_NOUN_ENDINGS = ("ed", "ing", "ly", "ful", "ish", "est")
-# Everyday names that WordNet files under a synset outside the ImageNet class users mean.
-ALIASES = {"computer monitor": "n03782006", "computer screen": "n03782006",
-           "pc monitor": "n03782006", "lcd monitor": "n03782006"}
-SUFFIXES = (("ies", "y"), ("ves", "f"), ("ves", "fe"), ("ches", "ch"), ("shes", "sh"),
-            ("xes", "x"), ("ses", "s"), ("zes", "z"), ("men", "man"), ("es", "e"), ("s", ""),
-            ("our", "or"), ("ise", "ize"), ("tre", "ter"))
+_MISSING = object()
 
 
 @dataclass
@@ -98,38 +45,6 @@ class _Mention:
     rank: int = 2
 
 
-def normalise(text: str) -> str:
-    """Strip reasoning, fences, JSON wrappers, markdown and answer prefixes; lowercase."""
-    text = THINK_RE.sub(" ", text)
-    text = FENCE_RE.sub(" ", text).strip()
-    if text.startswith("{"):
-        try:
-            obj = json.loads(text)
-            if isinstance(obj, dict):
-                for k in JSON_KEYS:
-                    if isinstance(obj.get(k), str):
-                        text = obj[k]
-                        break
-        except ValueError:
-            pass
-    text = re.sub(r"[*_#`>|]+", " ", text)
-    text = re.sub(r"^\s*(?:[-+•]|\d+[.)])\s+", " ", text, flags=re.M)
-    text = PREFIX_RE.sub("", text.strip())
-    return text.lower().replace("\u2019", "'")
-
-
-@lru_cache(maxsize=100_000)
-def _variants(token: str) -> list[tuple[str, str]]:
-    """Base forms of a word: (form, how). noun.exc first, then morphy-style suffix rules."""
-    out = [(b, "inflection") for b in wordnet().exceptions.get(token, [])]
-    if token in BRITISH:
-        out.append((BRITISH[token], "inflection"))
-    for suf, rep in SUFFIXES:
-        if token.endswith(suf) and len(token) > len(suf) + 2:
-            out.append((token[: -len(suf)] + rep, "inflection"))
-    return out
-
-
 class Parser:
     """Parses answers into synsets of one label space. Reuse one instance: it caches results."""
 
@@ -139,26 +54,32 @@ class Parser:
         self.lookup = self._build_lookup()
         self.glosses = self._build_context_words()
         self.vocab = {w for key in self.lookup for w in key.split("_")}
-        self.span: dict[str, int] = {}  # first word -> most words in a key starting with it
-        for key in self.lookup:
+        self.span: dict[str, int] = {}  # first word -> most words in a usable key
+        for key, senses in self.lookup.items():
             words = key.split("_")
+            if len(words) > 1 and any(w in STOP for w in words) and not any(
+                    map(self._relevant, senses)):
+                continue  # never matchable: see _find
             self.span[words[0]] = max(self.span.get(words[0], 0), len(words))
         self.fuzzy = self._build_fuzzy_index()
+        self._corrections: dict[str, str | None] = {}
+        self._windows: dict[tuple, tuple | None] = {}
+        self._senses: dict[str, tuple[list[str], bool]] = {}
         self.parse = lru_cache(maxsize=200_000)(self._parse)
 
     def _build_lookup(self) -> dict[str, list[str]]:
         """Normalised lemma key ('hot_dog', 't_shirt') -> wnids in sense order, + CLIP names."""
         table: dict[str, list[str]] = {}
         for lemma, ids in self.wn.lemmas.items():
-            key = _key(lemma)
+            key = lemma_key(lemma)
             if key:
                 table.setdefault(key, []).extend(self.wn.wnids[i] for i in ids)
         for name, wnid in ALIASES.items():
             if wnid in self.space:
-                table.setdefault(_key(name), []).insert(0, wnid)
+                table.setdefault(lemma_key(name), []).insert(0, wnid)
         for wnid, name in clip_names().items():
             if wnid in self.space:
-                key = _key(name)
+                key = lemma_key(name)
                 senses = table.setdefault(key, [])
                 if wnid not in senses:
                     senses.append(wnid)
@@ -171,7 +92,7 @@ class Parser:
                  for w in key.split("_") if len(w) >= 5 and w.isalpha()}
         index: dict[str, set[str]] = {}
         for w in words:
-            for d in _deletes(w):
+            for d in deletes(w):
                 index.setdefault(d, set()).add(w)
         return index
 
@@ -179,9 +100,9 @@ class Parser:
         """A misspelt class word (edit distance ~1), if exactly one candidate fits."""
         if (len(token) < 5 or not token.isalpha() or token in self.vocab or token in STOP
                 or token.endswith(NON_NOUN_ENDINGS) or any(b in self.vocab for b, _ in
-                                                            _variants(token))):
+                                                            variants(token))):
             return None
-        hits = set().union(*(self.fuzzy.get(d, set()) for d in _deletes(token)))
+        hits = set().union(*(self.fuzzy.get(d, set()) for d in deletes(token)))
         return hits.pop() if len(hits) == 1 else None
 
     def _build_context_words(self) -> dict[str, set[str]]:
@@ -193,28 +114,43 @@ class Parser:
             for a in self.wn.ancestors(wnid):
                 if self.wn.depth(a) >= 4:
                     words += WORD_RE.findall(self.wn.name(a).lower())
-            out[wnid] = {_stem(w) for w in words if w not in STOP and len(w) > 2}
+            out[wnid] = {stem(w) for w in words if w not in STOP and len(w) > 2}
         return out
 
     def _find(self, tokens: list[str], i: int) -> _Mention | None:
-        """Longest lemma starting at token i (last word may be inflected; "trolley bus" may be
-        written "trolleybus"). N-grams holding a function word must name something relevant,
-        so "a man" is not the place A'man, "a cup of tea" is a cup, "don't know" no noun."""
-        longest = max(self.span.get(tokens[i], 1), 2)
-        for n in range(min(MAX_NGRAM, longest, len(tokens) - i), 0, -1):
-            words = tokens[i : i + n]
+        """Longest lemma starting at token i (memoised on the token window)."""
+        first = tokens[i]
+        if first in STOP and first not in self.span:
+            return None
+        longest = min(MAX_NGRAM, max(self.span.get(first, 1), 2), len(tokens) - i)
+        window = (len(tokens) > 1, *tokens[i : i + longest])
+        hit = self._windows.get(window, _MISSING)
+        if hit is _MISSING:
+            hit = self._windows[window] = self._match(window[1:], window[0])
+        if hit is None:
+            return None
+        n, senses, how, key = hit
+        return _Mention(i, i + n, senses, how, key)
+
+    def _match(self, window: tuple[str, ...], in_sentence: bool) -> tuple | None:
+        """(n words, senses, how, key) of the longest lemma at the window's start. The last
+        word may be inflected, and "trolley bus" may be written "trolleybus". N-grams holding a
+        function word must name something relevant, so "a man" is not the place A'man,
+        "a cup of tea" is a cup, and "don't know" is no noun."""
+        for n in range(len(window), 0, -1):
+            words = list(window[:n])
             if n == 1 and (words[0] in STOP or words[0].isdigit() or
-                           (len(words[0]) < 3 and len(tokens) > 1)):
+                           (len(words[0]) < 3 and in_sentence)):
                 return None
             edge_stop = n > 1 and any(w in STOP for w in words)
             keys = [("_".join(words), "lemma")] + (
                 [("".join(words), "lemma")] if n == 2 else []) + [
-                ("_".join(words[:-1] + [b]), how) for b, how in _variants(words[-1])
+                ("_".join(words[:-1] + [b]), how) for b, how in variants(words[-1])
                 if not (n == 1 and b in STOP)]
             for key, how in keys:
                 senses = self.lookup.get(key)
                 if senses and not (edge_stop and not any(map(self._relevant, senses))):
-                    return _Mention(i, i + n, senses, how, key)
+                    return n, senses, how, key
         return None
 
     def _mentions(self, tokens: list[str]) -> list[_Mention]:
@@ -240,13 +176,17 @@ class Parser:
         hypernyms share most words with the rest of the answer wins, then a sense that is
         itself a class; a remaining tie is `ambiguous`."""
         m.sense, m.ambiguous = m.senses[0], False
-        relevant = sorted((s for s in dict.fromkeys(m.senses) if self._relevant(s)),
-                          key=lambda s: _key(self.wn.name(s)) != m.key)
+        if m.key not in self._senses:
+            relevant = sorted((s for s in dict.fromkeys(m.senses) if self._relevant(s)),
+                              key=lambda s: lemma_key(self.wn.name(s)) != m.key)
+            multi = len({c for s in relevant for c in self.space.classes_for(s)}) >= 2
+            self._senses[m.key] = relevant, multi
+        relevant, multi = self._senses[m.key]
         if relevant:
             m.sense = relevant[0]
             classes = {s: self.space.classes_for(s) for s in relevant}
-            if len({c for cs in classes.values() for c in cs}) >= 2:
-                context = {_stem(t) for k, t in enumerate(tokens)
+            if multi:
+                context = {stem(t) for k, t in enumerate(tokens)
                            if not m.start <= k < m.end and t not in STOP and len(t) > 2}
                 scores = [(len(context & self._sense_words(s)), s in self.space.index, -k, s)
                           for k, s in enumerate(relevant) if classes[s]]
@@ -262,14 +202,15 @@ class Parser:
     def _sense_words(self, synset: str) -> set[str]:
         words: set[str] = set()
         for c in self.space.classes_for(synset) or (synset,):
-            words |= self.glosses.get(c) or {_stem(w) for w in WORD_RE.findall(
+            words |= self.glosses.get(c) or {stem(w) for w in WORD_RE.findall(
                 self.wn.name(c).lower())}
         return words
 
     def _tokens(self, text: str) -> tuple[list[str], set[int]]:
         tokens, fixed = TOKEN_RE.findall(normalise(text)), set()
+        cache = self._corrections
         for i, t in enumerate(tokens):
-            c = self._correct(t)
+            c = cache[t] if t in cache else cache.setdefault(t, self._correct(t))
             if c:
                 tokens[i] = c
                 fixed.add(i)
@@ -314,6 +255,9 @@ class Parser:
         return best
 
     def _parse(self, text: str) -> ParseResult:
+        if len(self._windows) > 1_000_000:  # bound memory on very long streams of answers
+            self._windows.clear()
+            self._corrections.clear()
         tokens, fixed = self._tokens(text)
         mentions = self._mentions(tokens)
         fix = max((k for k, t in enumerate(tokens) if t in CORRECTIONS), default=-1)
@@ -347,22 +291,6 @@ class Parser:
         cands = [c for m in group for c in (self.space.classes_for(m.sense) or (m.sense,))]
         label = self.space.label(wnid) if wnid else self.wn.name(primary.sense)
         return ParseResult(wnid, primary.sense, label, how, list(dict.fromkeys(cands)))
-
-
-def _key(text: str) -> str:
-    """Lookup key of a lemma or phrase: lowercase words joined by '_'."""
-    return "_".join(WORD_RE.findall(text.lower()))
-
-
-def _deletes(word: str) -> set[str]:
-    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-def _stem(word: str) -> str:
-    for suf in ("ing", "ed", "es", "s"):
-        if word.endswith(suf) and len(word) > len(suf) + 2:
-            return word[: -len(suf)]
-    return word
 
 
 @lru_cache(maxsize=8)
