@@ -14,16 +14,18 @@ EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from harness.backends.hf_classifier import ClassifierError
     from harness.backends.openai_backend import BackendError
     from harness.backends.server import ServerError
     from harness.datasources import DataError
     from harness.prompts import PromptError
+    from harness.report import ReportError
     from harness.runner import RunError
     from harness.tasks import TaskError
 
     try:
         return args.func(args) or 0
-    except (BackendError, ServerError, DataError, PromptError, RunError, TaskError,
+    except (BackendError, ClassifierError, ReportError, ServerError, DataError, PromptError, RunError, TaskError,
             FileNotFoundError, ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"harness: error: {msg}", file=sys.stderr)
@@ -78,8 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("run_dir", type=Path)
     sc.set_defaults(func=cmd_score)
 
+    cp = sub.add_parser("compare", help="paired McNemar test of two runs on the same samples")
+    cp.add_argument("run_a", type=Path)
+    cp.add_argument("run_b", type=Path)
+    cp.add_argument("--json", action="store_true", help="machine-readable output")
+    cp.set_defaults(func=cmd_compare)
+
+    rp = sub.add_parser("report", help="ImageNet -> V2 drop and effective robustness vs CNNs")
+    rp.add_argument("imagenet_run", type=Path)
+    rp.add_argument("v2_runs", type=Path, nargs="+")
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(func=cmd_report)
+
     fx = sub.add_parser("fixtures", help="build offline test fixtures")
-    fx.add_argument("kind", choices=["tiny-llava"])
+    fx.add_argument("kind", choices=["tiny-llava", "tiny-classifier"])
     fx.add_argument("out_dir", type=Path)
     fx.set_defaults(func=cmd_fixtures)
 
@@ -194,10 +208,34 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_fixtures(args: argparse.Namespace) -> int:
-    from harness.fixtures import build_tiny_llava
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.report import compare, verdict
 
-    print(build_tiny_llava(args.out_dir))
+    res = compare(args.run_a, args.run_b)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        print(f"{res['task']}: {res['model_a']} {100 * res['acc_a']:.1f}% vs {res['model_b']} "
+              f"{100 * res['acc_b']:.1f}% on {res['n_common']} common samples; A only "
+              f"{res['a_only']}, B only {res['b_only']}; diff {100 * res['diff']:+.1f} pp "
+              f"[{100 * res['ci_low']:+.1f}, {100 * res['ci_high']:+.1f}]")
+        print(verdict(res))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report import format_report, generalization
+
+    rows = generalization(args.imagenet_run, args.v2_runs)
+    print(json.dumps(rows, indent=2) if args.json else format_report(rows))
+    return 0
+
+
+def cmd_fixtures(args: argparse.Namespace) -> int:
+    from harness.fixtures import build_tiny_classifier, build_tiny_llava
+
+    build = build_tiny_llava if args.kind == "tiny-llava" else build_tiny_classifier
+    print(build(args.out_dir))
     return 0
 
 

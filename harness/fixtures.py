@@ -96,3 +96,21 @@ def _printable_head(model, tokenizer) -> None:
                 head[i] *= 4
             else:
                 head[i] = 0
+
+
+def build_tiny_classifier(out_dir: str | Path, seed: int = 0) -> Path:
+    """A tiny random 1000-way ResNet with an image processor, for the `hf:` classifier path."""
+    import torch
+    from transformers import ConvNextImageProcessor, ResNetConfig, ResNetForImageClassification
+
+    from harness.wordnet import class_names
+
+    out = Path(out_dir)
+    names = list(class_names().values())
+    config = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1],
+                          num_labels=1000, id2label=dict(enumerate(names)),
+                          label2id={n: i for i, n in enumerate(names)})
+    torch.manual_seed(seed)
+    ResNetForImageClassification(config).eval().save_pretrained(out)
+    ConvNextImageProcessor(size={"shortest_edge": 32}, crop_pct=1.0).save_pretrained(out)
+    return out

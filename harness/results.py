@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from harness import __version__
 from harness.records import SCHEMA, RunConfig
-from harness.stats import mean_t, proportion
+from harness.stats import bootstrap_mean, proportion
 from harness.store import now_iso
 
 
@@ -13,7 +13,7 @@ def metrics(records: list[dict]) -> dict:
     return {
         "top1": proportion([bool(r.get("correct")) for r in records]),
         "contains": proportion([bool(r.get("contains")) for r in records]),
-        "hierarchical": mean_t([float(r.get("hier_score") or 0.0) for r in records]),
+        "hierarchical": bootstrap_mean([float(r.get("hier_score") or 0.0) for r in records]),
         "unparsed_rate": proportion([r.get("pred_synset") is None for r in ok]),
     }
 

@@ -14,6 +14,7 @@ from typing import Iterable
 from harness import __version__, results
 from harness.backends.openai_backend import BackendError, OpenAIBackend, RequestError, \
     env_base_url
+from harness.backends.hf_classifier import PREFIX, class_result, is_classifier
 from harness.backends.server import ManagedServer, ServerError, free_port, vllm_available, \
     vllm_command
 from harness.models import alias_help, resolve
@@ -63,6 +64,8 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
     done = rundir.done_ids()
     if done:
         note(f"resuming {rundir.path}: {len(done)} of {config.n_samples} samples already done")
+    if config.backend == "hf-classifier":
+        return _run_classifier(rundir, config, selection, done)
     server = None
     base_url = config.base_url
     try:
@@ -87,6 +90,18 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
     return rundir, json_results(rundir)
 
 
+def _run_classifier(rundir: RunDir, config: RunConfig, selection, done: set[str]):
+    from harness.backends.hf_classifier import HFClassifier, evaluate
+
+    try:
+        evaluate(HFClassifier(config.model_id), selection.samples, done, rundir,
+                 config.n_samples)
+    finally:
+        rundir.close()
+        finalize(rundir, config)
+    return rundir, json_results(rundir)
+
+
 def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
     if opts.resume:
         rundir = RunDir(opts.resume)
@@ -94,8 +109,11 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
     task = get_task(opts.task)
     prompt = load_prompt(opts.prompt or task.prompt)
     model_id, _ = resolve(opts.model)
-    base_url = opts.base_url or env_base_url()
-    if base_url is None and not vllm_available():
+    classifier = is_classifier(opts.model)
+    if classifier:
+        model_id = opts.model[len(PREFIX):]
+    base_url = None if classifier else (opts.base_url or env_base_url())
+    if base_url is None and not classifier and not vllm_available():
         raise RunError("no server to talk to: pass --base-url http://HOST:PORT/v1 (or set "
                        "HARNESS_BASE_URL) to attach, or `pip install 'harness-vlm[vllm]'` on a GPU "
                        f"box to let the harness launch vLLM. Model aliases: {alias_help()}")
@@ -108,7 +126,9 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
         max_retries=opts.max_retries,
         data_dir=str(Path(opts.data_dir).resolve()) if opts.data_dir else None,
         data_fingerprint=selection.fingerprint, n_samples=selection.total,
-        harness_version=__version__, created=now_iso(), managed_server=base_url is None)
+        harness_version=__version__, created=now_iso(),
+        managed_server=base_url is None and not classifier,
+        backend="hf-classifier" if classifier else "openai")
     if base_url is not None:
         backend = OpenAIBackend(base_url, model_id, timeout=config.timeout_s)
         try:
@@ -220,9 +240,12 @@ def rescore(rundir: RunDir) -> dict:
     config = rundir.config()
     parser = parser_for(config.label_space)
     records = rundir.read_records()
+    space = label_space(config.label_space)
     for rec in records:
         if rec.get("error") is None:
-            rec.update(score(rec["gold_wnid"], rec.get("response") or "",
-                             parser.parse(rec.get("response") or ""), label_space(config.label_space)))
+            text = rec.get("response") or ""
+            pred = (class_result(rec["pred_wnid"]) if config.backend == "hf-classifier"
+                    else parser.parse(text))
+            rec.update(score(rec["gold_wnid"], text, pred, space))
     rundir.rewrite_samples(records)
     return finalize(rundir, config)
