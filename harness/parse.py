@@ -64,6 +64,7 @@ class Parser:
         self.fuzzy = self._build_fuzzy_index()
         self._corrections: dict[str, str | None] = {}
         self._windows: dict[tuple, tuple | None] = {}
+        self._ranks: dict[str, int] = {}
         self._senses: dict[str, tuple[list[str], bool]] = {}
         self.parse = lru_cache(maxsize=200_000)(self._parse)
 
@@ -218,6 +219,11 @@ class Parser:
 
     def _rank(self, synset: str) -> int:
         """0: a class or under one; 1: a hypernym of classes; 2: other nouns and background."""
+        if synset not in self._ranks:
+            self._ranks[synset] = self._rank_uncached(synset)
+        return self._ranks[synset]
+
+    def _rank_uncached(self, synset: str) -> int:
         if self.space.classes_for(synset):
             return 0
         if self._background(synset):

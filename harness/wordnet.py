@@ -112,6 +112,7 @@ class LabelSpace:
         if unknown:
             raise ValueError(f"label space {self.name!r}: not WordNet 3.0 noun ids: {unknown[:5]}")
         object.__setattr__(self, "index", {w: i for i, w in enumerate(self.wnids)})
+        object.__setattr__(self, "_classes_cache", {})
 
     def __hash__(self) -> int:  # cheap: methods are lru-cached per (space, synset)
         return hash((self.name, len(self.wnids), self.wnids[:3]))
@@ -130,9 +131,14 @@ class LabelSpace:
     def is_ancestor_of_class(self, synset: str) -> bool:
         return synset in self._class_ancestors
 
-    @lru_cache(maxsize=65536)
     def classes_for(self, synset: str) -> tuple[str, ...]:
         """Class(es) a synset falls under: itself if a class, else its nearest class hypernyms."""
+        cache = self._classes_cache
+        if synset not in cache:
+            cache[synset] = self._classes_for(synset)
+        return cache[synset]
+
+    def _classes_for(self, synset: str) -> tuple[str, ...]:
         if synset in self.index:
             return (synset,)
         wn = wordnet()
