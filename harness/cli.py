@@ -19,13 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     from harness.backends.server import ServerError
     from harness.datasources import DataError
     from harness.prompts import PromptError
+    from harness.leaderboard import LeaderboardError
+    from harness.publish import PublishError
     from harness.report import ReportError
     from harness.runner import RunError
     from harness.tasks import TaskError
 
     try:
         return args.func(args) or 0
-    except (BackendError, ClassifierError, ReportError, ServerError, DataError, PromptError, RunError, TaskError,
+    except (BackendError, ClassifierError, LeaderboardError, PublishError, ReportError,
+            ServerError, DataError, PromptError, RunError, TaskError,
             FileNotFoundError, ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"harness: error: {msg}", file=sys.stderr)
@@ -91,6 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("v2_runs", type=Path, nargs="+")
     rp.add_argument("--json", action="store_true")
     rp.set_defaults(func=cmd_report)
+
+    lb = sub.add_parser("leaderboard", help="build or publish a verified leaderboard")
+    lbs = lb.add_subparsers(dest="action", required=True)
+    lbb = lbs.add_parser("build", help="verify runs and write README.md, index.html, CSV/JSON, PNG")
+    lbb.add_argument("runs", nargs="*", default=["runs"], help="run dirs or globs (default: runs)")
+    lbb.add_argument("--name", default="imagenet-generalization", help="definition name or YAML")
+    lbb.add_argument("--out", type=Path, required=True)
+    lbb.set_defaults(func=cmd_leaderboard_build)
+    lbp = lbs.add_parser("publish", help="push a built leaderboard to git or the HF Hub")
+    lbp.add_argument("folder", type=Path)
+    lbp.add_argument("--to", required=True, help="git+URL[#branch] or hf://datasets|spaces/ORG/NAME")
+    lbp.add_argument("--message", default="Update leaderboard")
+    lbp.add_argument("--dry-run", action="store_true")
+    lbp.set_defaults(func=cmd_leaderboard_publish)
 
     fx = sub.add_parser("fixtures", help="build offline test fixtures")
     fx.add_argument("kind", choices=["tiny-llava", "tiny-classifier"])
@@ -228,6 +245,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     rows = generalization(args.imagenet_run, args.v2_runs)
     print(json.dumps(rows, indent=2) if args.json else format_report(rows))
+    return 0
+
+
+def cmd_leaderboard_build(args: argparse.Namespace) -> int:
+    from harness.leaderboard import build
+
+    build(args.runs, args.name, args.out)
+    print(args.out)
+    return 0
+
+
+def cmd_leaderboard_publish(args: argparse.Namespace) -> int:
+    from harness.publish import publish
+
+    print(publish(args.folder, args.to, args.message, args.dry_run))
     return 0
 
 

@@ -59,6 +59,7 @@ class RunConfig:
     harness_version: str = ""
     created: str = ""
     managed_server: bool = False
+    machine: str = ""
 
     def to_dict(self) -> dict:
         return {"schema": SCHEMA, **asdict(self)}

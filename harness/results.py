@@ -26,6 +26,8 @@ def build(config: RunConfig, records: list[dict], samples_sha256: str) -> dict:
         "model_id": config.model_id,
         "prompt": config.prompt,
         "label_space": config.label_space,
+        "backend": config.backend,
+        "machine": config.machine,
         "n": len(records),
         "n_expected": config.n_samples,
         "n_errors": sum(r.get("error") is not None for r in records),

@@ -128,7 +128,7 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
         data_fingerprint=selection.fingerprint, n_samples=selection.total,
         harness_version=__version__, created=now_iso(),
         managed_server=base_url is None and not classifier,
-        backend="hf-classifier" if classifier else "openai")
+        backend="hf-classifier" if classifier else "openai", machine=machine_summary())
     if base_url is not None:
         backend = OpenAIBackend(base_url, model_id, timeout=config.timeout_s)
         try:
@@ -137,6 +137,15 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
             hint = "" if "reach" in str(e) else f" (model aliases: {alias_help()})"
             raise BackendError(f"{e}{hint}") from None
     return RunDir.create(config, opts.runs_dir), config
+
+
+def machine_summary() -> str:
+    """Where the harness ran (the model's hardware is the server's): for leaderboard labels."""
+    import os
+    import platform
+
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python " \
+           f"{platform.python_version()}"
 
 
 async def _check(backend: OpenAIBackend) -> None:
