@@ -142,7 +142,7 @@ table{border-collapse:collapse;font-size:13px}th,td{padding:4px 8px;border-botto
 th{cursor:pointer;background:#f3f3f3;text-align:left}th[data-dir=asc]::after{content:" ▲"}
 th[data-dir=desc]::after{content:" ▼"}tr.measured td{font-weight:600}
 td.num{text-align:right;white-space:nowrap}.muted{color:#666;font-size:12px}
-td.muted{max-width:320px;word-break:break-word}
+td.muted{min-width:240px;max-width:360px;overflow-wrap:anywhere}
 #filter{margin:8px 0;padding:4px;width:260px}
 """
 
