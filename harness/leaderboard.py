@@ -22,7 +22,7 @@ from harness.generalization import drop, effective_robustness
 from harness.progress import note
 from harness.baselines import cnn_baselines, published_vlms
 from harness.report import N_V2, baseline_rows
-from harness.resources import resource_dir
+from harness.resources import named_yaml
 from harness.results import metrics as recompute
 from harness.stats import wilson
 from harness.store import RunDir, now_iso
@@ -59,12 +59,10 @@ class Definition:
 
 
 def load_definition(name_or_path: str) -> Definition:
-    path = Path(name_or_path)
-    if not path.is_file():
-        path = resource_dir("leaderboards") / f"{name_or_path}.yaml"
-    if not path.is_file():
-        names = sorted(p.stem for p in resource_dir("leaderboards").glob("*.yaml"))
-        raise LeaderboardError(f"unknown leaderboard {name_or_path!r}; available: {names}")
+    try:
+        path = named_yaml("leaderboards", name_or_path, "leaderboard")
+    except LookupError as e:
+        raise LeaderboardError(str(e)) from None
     raw = yaml.safe_load(path.read_text()) or {}
     unknown = set(raw) - DEF_FIELDS
     if unknown:

@@ -9,12 +9,11 @@ import base64
 import hashlib
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 from PIL import Image, UnidentifiedImageError
 
-from harness.resources import resource_dir
+from harness.resources import named_yaml
 
 PROMPT_FIELDS = {"name", "description", "citation", "text", "system", "image_position"}
 PASS_THROUGH = {"JPEG": "image/jpeg", "PNG": "image/png"}
@@ -46,12 +45,10 @@ class Prompt:
 
 
 def load_prompt(name_or_path: str) -> Prompt:
-    path = Path(name_or_path)
-    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
-        path = resource_dir("prompts") / f"{name_or_path}.yaml"
-    if not path.is_file():
-        names = sorted(p.stem for p in resource_dir("prompts").glob("*.yaml"))
-        raise PromptError(f"unknown prompt {name_or_path!r}; available: {', '.join(names)}")
+    try:
+        path = named_yaml("prompts", name_or_path, "prompt")
+    except LookupError as e:
+        raise PromptError(str(e)) from None
     raw = yaml.safe_load(path.read_text()) or {}
     unknown = set(raw) - PROMPT_FIELDS
     if unknown or "text" not in raw:

@@ -15,3 +15,15 @@ def resource_dir(name: str) -> Path:
             return base / name
     raise FileNotFoundError(f"harness data folder {name!r} not found in {BUNDLED} or {CHECKOUT}; "
                             "reinstall the package")
+
+
+def named_yaml(folder: str, name_or_path: str, what: str) -> Path:
+    """A YAML file given by path, or by name in a shipped folder; LookupError lists the names."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    candidate = resource_dir(folder) / f"{name_or_path}.yaml"
+    if candidate.is_file():
+        return candidate
+    names = sorted(p.stem for p in resource_dir(folder).glob("*.yaml"))
+    raise LookupError(f"unknown {what} {name_or_path!r}; available: {', '.join(names)}")
