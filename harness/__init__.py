@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _API = {
     "run": "harness.runner", "RunOptions": "harness.runner", "rescore": "harness.runner",
     "Parser": "harness.parse", "ParseResult": "harness.parse", "parser_for": "harness.parse",
-    "Task": "harness.tasks", "get_task": "harness.tasks", "register_task": "harness.tasks",
+    "Task": "harness.tasks", "get_task": "harness.registry", "register_task": "harness.registry",
     "LabelSpace": "harness.wordnet", "label_space": "harness.wordnet",
     "custom_space": "harness.wordnet", "wordnet": "harness.wordnet",
 }

@@ -175,7 +175,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    from harness.tasks import all_tasks
+    from harness.registry import all_tasks
 
     print("name\tsize\tlabel space\tsource\tfile")
     for name, t in sorted(all_tasks().items()):

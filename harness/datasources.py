@@ -43,32 +43,65 @@ def _require_dir(path: Path, what: str) -> Path:
     return path
 
 
-def load_manifest(path: Path) -> list[Sample]:
-    """CSV with `file` (relative to the CSV) and `wnid` columns."""
+PATH_COLUMNS = ("file", "path", "image")
+LABEL_COLUMNS = ("wnid", "label", "class", "class_name")
+
+
+def _manifest_rows(path: Path) -> list[dict]:
+    import json
+
+    if path.suffix.lower() == ".jsonl":
+        rows = []
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    raise DataError(f"{path}:{n}: not a JSON object") from None
+        return rows
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_manifest(path: Path, resolver=None) -> list[Sample]:
+    """CSV or JSONL listing an image (`file`/`path`, relative to the manifest) and its label
+    (`wnid`, or a class name in `label`/`class`)."""
     if not path.is_file():
         raise DataError(f"{path}: manifest not found")
-    base = path.parent
-    out = []
-    with path.open(newline="") as f:
-        for row in csv.DictReader(f):
-            rel = Path(row["file"])
-            out.append(Sample(id=rel.stem, gold_wnid=row["wnid"], path=base / rel))
-    if not out:
+    rows = _manifest_rows(path)
+    if not rows:
         raise DataError(f"{path}: manifest lists no images")
-    return out
+    pcol = next((c for c in PATH_COLUMNS if c in rows[0]), None)
+    lcol = next((c for c in LABEL_COLUMNS if c in rows[0]), None)
+    if pcol is None or lcol is None:
+        raise DataError(f"{path}: needs an image column ({'/'.join(PATH_COLUMNS)}) and a label "
+                        f"column ({'/'.join(LABEL_COLUMNS)}); found {sorted(rows[0])}")
+    labels = [str(r[lcol]) for r in rows]
+    mapping = resolver.resolve_all(labels, str(path)) if resolver else {x: x for x in labels}
+    base = path.parent
+    return [Sample(id=Path(str(r[pcol])).stem, gold_wnid=mapping[str(r[lcol])],
+                   path=base / str(r[pcol])) for r in rows]
 
 
-def load_class_folders(root: Path) -> list[Sample]:
-    """<root>/<wnid>/<image>: the ImageNet train/val 'ImageFolder' layout."""
+def load_class_folders(root: Path, resolver=None) -> list[Sample]:
+    """<root>/<label>/<image>: folders named by wnid (ImageNet layout) or by class name."""
     _require_dir(root, "image folder")
-    known = set(index_to_wnid())
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    if resolver is None:
+        known = set(index_to_wnid())
+        bad = [d.name for d in folders if d.name not in known]
+        if bad:
+            raise DataError(f"{root / bad[0]}: folder name is not an ImageNet-1k wnid "
+                            "(expected e.g. n01440764)")
+        mapping = {d.name: d.name for d in folders}
+    else:
+        mapping = resolver.resolve_all([d.name for d in folders], str(root))
     out = []
-    for d in sorted(p for p in root.iterdir() if p.is_dir()):
-        if d.name not in known:
-            raise DataError(f"{d}: folder name is not an ImageNet-1k wnid (expected e.g. n01440764)")
-        out += [Sample(id=p.stem, gold_wnid=d.name, path=p) for p in _images(d)]
+    for d in folders:
+        out += [Sample(id=f"{d.name}/{p.stem}", gold_wnid=mapping[d.name], path=p)
+                for p in _images(d)]
     if not out:
-        raise DataError(f"{root}: no images found in wnid folders")
+        raise DataError(f"{root}: no images found in class folders")
     return out
 
 
@@ -145,25 +178,26 @@ def fetch_imagenetv2(variant: str, repo: str = "vaishaal/ImageNetV2") -> Path:
     return extract_tarball(Path(tarball), dest)
 
 
-def iter_hf_imagenet(dataset: str, split: str, limit: int | None, seed: int) -> Iterator[Sample]:
-    """Stream an HF image-classification dataset (image bytes + integer label) without a full load.
-
-    With a limit, a seeded shuffle buffer picks the subset (exact stratification would need a
-    pass over every label first, which streaming avoids).
-    """
+def iter_hf(dataset: str, split: str, limit: int | None, seed: int, wnids: tuple[str, ...],
+            image_column: str = "image", label_column: str = "label",
+            config: str | None = None) -> Iterator[Sample]:
+    """Stream an HF image dataset (image bytes + integer label = index into `wnids`) without
+    loading it whole. With a limit, a seeded shuffle buffer picks the subset (exact
+    stratification would need a pass over every label first, which streaming avoids)."""
     from datasets import Image, load_dataset
 
     try:
-        ds = load_dataset(dataset, split=split, streaming=True)
+        ds = load_dataset(dataset, config, split=split, streaming=True)
     except Exception as e:
-        raise DataError(f"could not open HF dataset {dataset} ({type(e).__name__}: {e}); it may be "
-                        "gated: run `hf auth login` or pass --data-dir") from None
-    ds = ds.cast_column("image", Image(decode=False))
+        raise DataError(f"could not open HF dataset {dataset} ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''}); it may be gated: run "
+                        "`hf auth login`, or pass --data-dir with a local copy") from None
+    ds = ds.cast_column(image_column, Image(decode=False))
     if limit:
         ds = ds.shuffle(seed=seed, buffer_size=10_000).take(limit)
-    wnids = index_to_wnid()
     for k, row in enumerate(ds):
-        img = row["image"]
+        img = row[image_column]
         data = img.get("bytes") or Path(img["path"]).read_bytes()
         sid = Path(img.get("path") or f"{split}_{k:06d}").stem
-        yield Sample(id=sid, gold_wnid=wnids[int(row["label"])], loader=io.BytesIO(data).getvalue)
+        yield Sample(id=sid, gold_wnid=wnids[int(row[label_column])],
+                     loader=io.BytesIO(data).getvalue)

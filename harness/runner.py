@@ -18,14 +18,15 @@ from harness.backends.hf_classifier import PREFIX, class_result, is_classifier
 from harness.backends.server import ManagedServer, ServerError, free_port, vllm_available, \
     vllm_command
 from harness.models import alias_help, resolve
-from harness.parse import Parser, parser_for
+from harness.labels import parser_for_space
+from harness.parse import Parser
 from harness.progress import Progress, note
 from harness.prompts import ImageError, Prompt, image_data_url, load_prompt
 from harness.records import RunConfig, Sample, error_record
 from harness.scoring import score
 from harness.store import RunDir, now_iso
-from harness.tasks import get_task
-from harness.wordnet import label_space
+from harness.registry import get_task
+from harness.wordnet import BUILTIN_SPACES, LabelSpace, label_space
 
 
 class RunError(Exception):
@@ -78,7 +79,7 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
         if opts.resume or server is not None:
             asyncio.run(_check(OpenAIBackend(base_url, config.model_id, timeout=config.timeout_s)))
         prompt = load_prompt(config.prompt)
-        parser = parser_for(config.label_space)
+        parser = parser_for_space(task.space())
         asyncio.run(_evaluate(selection.samples, done, backend, prompt, parser, rundir, config,
                               opts.max_consecutive_failures))
     finally:
@@ -120,7 +121,7 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
     selection = task.select(opts.data_dir, opts.limit, opts.seed)
     config = RunConfig(
         task=task.name, model=opts.model, model_id=model_id, base_url=base_url,
-        prompt=prompt.name, label_space=task.label_space, max_tokens=opts.max_tokens,
+        prompt=prompt.name, label_space=task.space_name, max_tokens=opts.max_tokens,
         temperature=opts.temperature, seed=opts.seed, limit=opts.limit,
         concurrency=opts.concurrency, timeout_s=opts.timeout_s, image_size=opts.image_size,
         max_retries=opts.max_retries,
@@ -233,6 +234,13 @@ async def _one(s: Sample, backend: OpenAIBackend, prompt: Prompt, parser: Parser
     return rec
 
 
+def _space_for(config: RunConfig) -> LabelSpace:
+    """The run's label space: built-in by name, else from its task definition."""
+    if config.label_space in BUILTIN_SPACES:
+        return label_space(config.label_space)
+    return get_task(config.task).space()
+
+
 def finalize(rundir: RunDir, config: RunConfig) -> dict:
     records = rundir.read_records()
     res = results.build(config, records, rundir.samples_sha256())
@@ -247,9 +255,9 @@ def json_results(rundir: RunDir) -> dict:
 def rescore(rundir: RunDir) -> dict:
     """Re-parse and re-score a saved run without calling any model; rewrites both files."""
     config = rundir.config()
-    parser = parser_for(config.label_space)
+    space = _space_for(config)
+    parser = parser_for_space(space)
     records = rundir.read_records()
-    space = label_space(config.label_space)
     for rec in records:
         if rec.get("error") is None:
             text = rec.get("response") or ""

@@ -1,26 +1,36 @@
-"""Tasks: YAML definitions in tasks/ (and later plugin folders), loaded through one registry.
+"""Tasks: a data source, a label space and a default prompt, defined in YAML or Python.
 
-A task names a data source, a label space and a default prompt. `Task.select()` turns it into the
-samples of one run: all of them, or a seeded subset stratified over classes (`--limit`).
+`Task.select()` turns a task into the samples of one run: all of them, or a seeded subset
+stratified over classes (`--limit`). Discovery (built-in, user folders, entry points) lives in
+registry.py; this module only knows what one task is.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import yaml
 
 from harness import datasources as ds
+from harness.labels import LabelResolver, space_from_spec
 from harness.records import Sample, fingerprint
-from harness.resources import resource_dir
+from harness.wordnet import LabelSpace
 
-TASK_FIELDS = {"name", "description", "aliases", "label_space", "prompt", "source", "size",
-               "citation", "license", "homepage"}
-SOURCE_TYPES = {"manifest", "imagenet-val", "imagenetv2", "class-folders"}
+TASK_FIELDS = {"name", "description", "aliases", "label_space", "prompt", "size", "citation",
+               "license", "homepage", "source", "limit"}
+SOURCE_FIELDS = {
+    "manifest": {"path"},
+    "class-folders": {"path", "hf_dataset", "split", "config", "image_column", "label_column"},
+    "imagenetv2": {"path", "variant", "hf_repo"},
+    "imagenet-val": {"path", "ground_truth", "hf_dataset", "split", "config", "image_column",
+                     "label_column"},
+    "hf": {"hf_dataset", "split", "config", "image_column", "label_column"},
+}
 
 
 class TaskError(Exception):
@@ -41,49 +51,62 @@ class Task:
     name: str
     source: dict
     description: str = ""
-    label_space: str = "imagenet-1k"
+    label_space: str | dict = "imagenet-1k"
     prompt: str = "open-ended"
     size: int | None = None
     aliases: list[str] = field(default_factory=list)
     citation: str = ""
     license: str = ""
     homepage: str = ""
-    path: Path | None = None  # the YAML file it came from
+    limit: int | None = None
+    path: Path | None = None  # the file it came from
+
+    @property
+    def space_name(self) -> str:
+        return self.label_space if isinstance(self.label_space, str) else self.label_space["name"]
+
+    def space(self) -> LabelSpace:
+        return space_from_spec(self.label_space, self.path.parent if self.path else None)
 
     def select(self, data_dir: str | Path | None = None, limit: int | None = None,
                seed: int = 0) -> Selection:
-        """The samples for a run; raises DataError with a one-line reason."""
-        kind = self.source["type"]
-        if kind in ("imagenet-val", "class-folders") and data_dir is None and self.source.get(
-                "hf_dataset"):
+        """The samples for a run; raises DataError / LabelError with a one-line reason."""
+        limit = limit or self.limit
+        src = self.source
+        local = Path(data_dir) if data_dir else (self._rel(src["path"]) if src.get("path")
+                                                  else None)
+        if local is None and src.get("hf_dataset"):
             return self._hf(limit, seed)
-        samples = self._local(Path(data_dir) if data_dir else None)
+        samples = self._local(local)
         if limit is not None and limit < len(samples):
             samples = stratified(samples, limit, seed)
         return Selection(samples, len(samples), fingerprint(samples))
 
-    def _local(self, data_dir: Path | None) -> list[Sample]:
+    def _local(self, folder: Path | None) -> list[Sample]:
         src, kind = self.source, self.source["type"]
+        if kind == "imagenetv2":
+            variant = src["variant"]
+            root = folder or ds.fetch_imagenetv2(variant, src.get("hf_repo", "vaishaal/ImageNetV2"))
+            return ds.load_imagenetv2(ds.find_v2_root(root, variant))
+        if folder is None:
+            raise ds.DataError(f"task {self.name} needs --data-dir (a local copy of the dataset)")
         if kind == "manifest":
-            return ds.load_manifest(data_dir / "labels.csv" if data_dir else self._rel(src["path"]))
-        if data_dir is None and kind != "imagenetv2":
-            raise ds.DataError(f"task {self.name} needs --data-dir (a folder of the dataset)")
+            if folder.is_dir():
+                folder = next((folder / n for n in ("labels.csv", "labels.jsonl")
+                               if (folder / n).is_file()), folder / "labels.csv")
+            return ds.load_manifest(folder, LabelResolver(self.space()))
         if kind == "imagenet-val":
-            return ds.load_imagenet_val(data_dir, self._rel(src["ground_truth"]))
-        if kind == "class-folders":
-            return ds.load_class_folders(data_dir)
-        variant = src["variant"]
-        root = (ds.find_v2_root(data_dir, variant) if data_dir else
-                ds.find_v2_root(ds.fetch_imagenetv2(variant, src.get("hf_repo",
-                                                                      "vaishaal/ImageNetV2")),
-                                variant))
-        return ds.load_imagenetv2(root)
+            return ds.load_imagenet_val(folder, self._rel(src["ground_truth"]))
+        return ds.load_class_folders(folder, LabelResolver(self.space()))
 
     def _hf(self, limit: int | None, seed: int) -> Selection:
         src = self.source
+        split = src.get("split", "validation")
         total = min(limit, self.size or limit) if limit else (self.size or 0)
-        key = f"{src['hf_dataset']}:{src.get('split', 'validation')}:{limit}:{seed}"
-        stream = ds.iter_hf_imagenet(src["hf_dataset"], src.get("split", "validation"), limit, seed)
+        key = f"{src['hf_dataset']}:{src.get('config')}:{split}:{limit}:{seed}"
+        stream = ds.iter_hf(src["hf_dataset"], split, limit, seed, self.space().wnids,
+                            src.get("image_column", "image"), src.get("label_column", "label"),
+                            src.get("config"))
         return Selection(stream, total, hashlib.sha256(key.encode()).hexdigest())
 
     def _rel(self, rel: str) -> Path:
@@ -112,55 +135,38 @@ def stratified(samples: list[Sample], n: int, seed: int) -> list[Sample]:
     return out
 
 
+def _unknown(fields: set[str], valid: set[str], where: str) -> None:
+    for f in sorted(fields - valid):
+        close = difflib.get_close_matches(f, sorted(valid), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"valid: {sorted(valid)}"
+        raise TaskError(f"{where}: unknown field {f!r}; {hint}")
+
+
+def _line_of(text: str, key: str) -> int:
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith(f"{key}:"):
+            return n
+    return 1
+
+
 def parse_task(path: Path) -> Task:
-    """One YAML file -> Task, with a clear error naming the file for anything wrong."""
+    """One YAML file -> Task, with an error naming the file and line for anything wrong."""
+    text = path.read_text()
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         raise TaskError(f"{path}{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
     if not isinstance(raw, dict) or "name" not in raw or "source" not in raw:
-        raise TaskError(f"{path}: a task needs at least `name` and `source`")
-    unknown = set(raw) - TASK_FIELDS
-    if unknown:
-        raise TaskError(f"{path}: unknown field(s) {sorted(unknown)}; valid: {sorted(TASK_FIELDS)}")
-    if raw["source"].get("type") not in SOURCE_TYPES:
-        raise TaskError(f"{path}: source.type must be one of {sorted(SOURCE_TYPES)}")
+        raise TaskError(f"{path}:1: a task needs at least `name` and `source`")
+    for key in set(raw) - TASK_FIELDS:
+        _unknown({key}, TASK_FIELDS, f"{path}:{_line_of(text, key)}")
+    src = raw["source"]
+    kind = src.get("type") if isinstance(src, dict) else None
+    if kind not in SOURCE_FIELDS:
+        raise TaskError(f"{path}:{_line_of(text, 'source')}: source.type must be one of "
+                        f"{sorted(SOURCE_FIELDS)}")
+    for key in set(src) - SOURCE_FIELDS[kind] - {"type"}:
+        _unknown({key}, SOURCE_FIELDS[kind], f"{path}:{_line_of(text, key)}: source")
     return Task(path=path, **raw)
-
-
-TaskFactory = Callable[[], Task]
-_PY_TASKS: dict[str, TaskFactory] = {}
-
-
-def register_task(name: str) -> Callable[[TaskFactory], TaskFactory]:
-    """Decorator for tasks defined in Python: `@register_task("my-task") def make(): ...`."""
-    def deco(fn: TaskFactory) -> TaskFactory:
-        _PY_TASKS[name] = fn
-        return fn
-    return deco
-
-
-def task_dirs() -> list[Path]:
-    return [resource_dir("tasks")]
-
-
-def all_tasks() -> dict[str, Task]:
-    """Name -> Task for every known task (aliases included)."""
-    found: dict[str, Task] = {}
-    for d in task_dirs():
-        for path in sorted(d.glob("*.yaml")):
-            task = parse_task(path)
-            for name in [task.name, *task.aliases]:
-                found.setdefault(name, task)
-    for name, fn in _PY_TASKS.items():
-        found.setdefault(name, fn())
-    return found
-
-
-def get_task(name: str) -> Task:
-    tasks = all_tasks()
-    if name not in tasks:
-        raise TaskError(f"unknown task {name!r}; available: {', '.join(sorted(tasks))}")
-    return tasks[name]

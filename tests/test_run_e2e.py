@@ -90,7 +90,8 @@ def test_cli_subprocess_and_corrupt_image_is_recorded_not_fatal(tiny_server, tin
     assert proc.returncode == 0, proc.stderr
     run = proc.stdout.strip().splitlines()[-1]
     recs = {json.loads(x)["id"]: json.loads(x) for x in open(f"{run}/samples.jsonl")}
-    assert recs["good"]["error"] is None
-    assert recs["bad"]["error"].startswith("image:") and recs["empty"]["error"] == "image: empty file"
+    assert recs["n01440764/good"]["error"] is None
+    assert recs["n01440764/bad"]["error"].startswith("image:")
+    assert recs["n01440764/empty"]["error"] == "image: empty file"
     res = json.loads(open(f"{run}/results.json").read())
     assert res["n"] == 3 and res["n_errors"] == 2

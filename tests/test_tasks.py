@@ -5,7 +5,8 @@ from collections import Counter
 import pytest
 
 from harness.datasources import DataError, extract_tarball, load_imagenetv2
-from harness.tasks import TaskError, all_tasks, get_task, parse_task, stratified
+from harness.registry import all_tasks, get_task
+from harness.tasks import TaskError, parse_task, stratified
 from harness.wordnet import label_space
 
 from conftest import SAMPLE_IMAGES
@@ -126,7 +127,7 @@ def test_malformed_and_unknown_field_task_files(tmp_path):
         parse_task(bad)
     odd = tmp_path / "odd.yaml"
     odd.write_text("name: x\nsource: {type: manifest, path: a.csv}\nlabelspace: imagenet-1k\n")
-    with pytest.raises(TaskError, match="unknown field.*labelspace"):
+    with pytest.raises(TaskError, match="odd.yaml:3: unknown field 'labelspace'; did you mean 'label_space'"):
         parse_task(odd)
 
 
@@ -134,7 +135,7 @@ def test_hf_streaming_source_reads_a_local_dataset(tmp_path, monkeypatch):
     """The HF path (streaming, image bytes, integer labels) on a parquet dataset made here."""
     import datasets
 
-    from harness.datasources import iter_hf_imagenet
+    from harness.datasources import iter_hf
 
     files = sorted(SAMPLE_IMAGES.iterdir())[:3]
     ds = datasets.Dataset.from_dict({
@@ -142,7 +143,7 @@ def test_hf_streaming_source_reads_a_local_dataset(tmp_path, monkeypatch):
         "label": [0, 10, 999]}).cast_column("image", datasets.Image())
     (tmp_path / "data").mkdir()
     ds.to_parquet(str(tmp_path / "data" / "validation-00000.parquet"))
-    samples = list(iter_hf_imagenet(str(tmp_path), "validation", None, 0))
+    samples = list(iter_hf(str(tmp_path), "validation", None, 0, WNIDS))
     assert [s.gold_wnid for s in samples] == [WNIDS[0], WNIDS[10], WNIDS[999]]
     assert samples[0].read_bytes() == files[0].read_bytes()
-    assert len(list(iter_hf_imagenet(str(tmp_path), "validation", 2, 0))) == 2
+    assert len(list(iter_hf(str(tmp_path), "validation", 2, 0, WNIDS))) == 2
