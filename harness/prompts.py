@@ -1,30 +1,32 @@
-"""Prompts: YAML templates in prompts/ rendered to OpenAI chat messages with the image inline.
+"""Prompts: YAML files whose `text` is a Jinja2 template, rendered to OpenAI chat messages.
 
-The image goes as a base64 data URL of the original file bytes (no decode/re-encode), unless a
-resize is asked for or the format/colour mode is one servers commonly reject (CMYK, palette, ...).
+Found like tasks: `--prompts-dir` folders, then `HARNESS_PROMPTS_PATH`, then the shipped prompts/.
+Templates may use `options` (multiple-choice prompts: a list of {letter, name}), `k` and
+`sample_id`; a template that names anything else is rejected when the prompt loads, with the file.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-from dataclasses import dataclass
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import jinja2
+import jinja2.meta
 import yaml
-from PIL import Image, UnidentifiedImageError
 
-from harness.resources import named_yaml
+from harness.resources import resource_dir
 
-PROMPT_FIELDS = {"name", "description", "citation", "text", "system", "image_position"}
-PASS_THROUGH = {"JPEG": "image/jpeg", "PNG": "image/png"}
+PROMPT_FIELDS = {"name", "description", "citation", "text", "system", "image_position",
+                 "choices", "chat_template"}
+TEMPLATE_VARS = {"options", "k", "sample_id"}
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
+                          keep_trailing_newline=False)
+_EXTRA_DIRS: list[Path] = []
 
 
 class PromptError(Exception):
     pass
-
-
-class ImageError(Exception):
-    """The sample's image cannot be sent; recorded per sample as `image: ...`."""
 
 
 @dataclass(frozen=True)
@@ -35,51 +37,88 @@ class Prompt:
     image_position: str = "before"
     description: str = ""
     citation: str = ""
+    choices: dict | None = None  # {k: 4, distractors: nearest|random}
+    chat_template: str | None = None  # for served models that ship none
+    path: Path | None = field(default=None, compare=False)
 
-    def messages(self, image_url: str) -> list[dict]:
+    def render(self, image_url: str, **variables) -> list[dict]:
+        try:
+            text = _ENV.from_string(self.text).render(**variables).strip()
+        except jinja2.UndefinedError as e:
+            raise PromptError(f"{self.path or self.name}: template needs {e.message}") from None
         image = {"type": "image_url", "image_url": {"url": image_url}}
-        text = {"type": "text", "text": self.text}
-        content = [image, text] if self.image_position == "before" else [text, image]
+        content = [image, {"type": "text", "text": text}]
+        if self.image_position != "before":
+            content.reverse()
         msgs = [{"role": "system", "content": self.system}] if self.system else []
         return msgs + [{"role": "user", "content": content}]
 
+    def messages(self, image_url: str) -> list[dict]:
+        """Messages for a prompt without per-sample variables."""
+        return self.render(image_url)
+
+    @property
+    def extra_body(self) -> dict | None:
+        return {"chat_template": self.chat_template} if self.chat_template else None
+
+
+def add_prompt_dirs(dirs: list[str | Path]) -> None:
+    for d in dirs:
+        if Path(d) not in _EXTRA_DIRS:
+            _EXTRA_DIRS.append(Path(d))
+
+
+def prompt_dirs() -> list[tuple[str, Path]]:
+    env = [Path(p) for p in os.environ.get("HARNESS_PROMPTS_PATH", "").split(os.pathsep) if p]
+    return ([("--prompts-dir", d) for d in _EXTRA_DIRS] +
+            [("HARNESS_PROMPTS_PATH", d) for d in env] + [("built-in", resource_dir("prompts"))])
+
+
+def all_prompts() -> dict[str, tuple[Path, str]]:
+    """name -> (file, origin); the first folder in precedence order wins."""
+    out: dict[str, tuple[Path, str]] = {}
+    for origin, folder in prompt_dirs():
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            out.setdefault(path.stem, (path, origin))
+    return out
+
 
 def load_prompt(name_or_path: str) -> Prompt:
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+        known = all_prompts()
+        if name_or_path not in known:
+            close = difflib.get_close_matches(name_or_path, list(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise PromptError(f"unknown prompt {name_or_path!r}{hint}; available: "
+                              f"{', '.join(sorted(known))}")
+        path = known[name_or_path][0]
+    return parse_prompt(path)
+
+
+def parse_prompt(path: Path) -> Prompt:
     try:
-        path = named_yaml("prompts", name_or_path, "prompt")
-    except LookupError as e:
-        raise PromptError(str(e)) from None
-    raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise PromptError(f"{path}{f':{mark.line + 1}' if mark else ''}: invalid YAML") from None
     unknown = set(raw) - PROMPT_FIELDS
-    if unknown or "text" not in raw:
-        raise PromptError(f"{path}: needs `text`; unknown field(s) {sorted(unknown)}")
-    raw.setdefault("name", path.stem)
-    return Prompt(**raw)
-
-
-def image_data_url(data: bytes, resize: int | None = None) -> tuple[str, str]:
-    """(data URL, sha256 of the original bytes). Raises ImageError for unusable files."""
-    digest = hashlib.sha256(data).hexdigest()
-    if not data:
-        raise ImageError("image: empty file")
+    if unknown:
+        f = sorted(unknown)[0]
+        close = difflib.get_close_matches(f, sorted(PROMPT_FIELDS), n=1)
+        raise PromptError(f"{path}: unknown field {f!r}" +
+                          (f"; did you mean {close[0]!r}?" if close else ""))
+    if "text" not in raw:
+        raise PromptError(f"{path}: a prompt needs `text`")
     try:
-        img = Image.open(io.BytesIO(data))
-        fmt, mode = img.format, img.mode
-        if resize is None and fmt in PASS_THROUGH and mode in ("RGB", "L"):
-            img.verify()  # header/structure check only; cheap
-            return _url(PASS_THROUGH[fmt], data), digest
-        img.load()
-        img = img.convert("RGB")
-        if resize:
-            scale = resize / min(img.size)
-            img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                             Image.Resampling.BICUBIC)
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=95)
-        return _url("image/jpeg", buf.getvalue()), digest
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"image: cannot decode ({type(e).__name__}: {e})") from None
-
-
-def _url(mime: str, data: bytes) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        names = jinja2.meta.find_undeclared_variables(_ENV.parse(raw["text"]))
+    except jinja2.TemplateSyntaxError as e:
+        raise PromptError(f"{path}: template error on line {e.lineno}: {e.message}") from None
+    missing = names - TEMPLATE_VARS
+    if missing:
+        raise PromptError(f"{path}: template uses undefined variable(s) {sorted(missing)}; "
+                          f"available: {sorted(TEMPLATE_VARS)}")
+    if "options" in names and not raw.get("choices"):
+        raise PromptError(f"{path}: template uses `options` but has no `choices: {{k: ...}}`")
+    raw.setdefault("name", path.stem)
+    return Prompt(path=path, **raw)

@@ -21,7 +21,9 @@ from harness.models import alias_help, resolve
 from harness.labels import parser_for_space
 from harness.parse import Parser
 from harness.progress import Progress, note
-from harness.prompts import ImageError, Prompt, image_data_url, load_prompt
+from harness.choices import option_names, options, read_choice
+from harness.images import ImageError, image_data_url
+from harness.prompts import Prompt, load_prompt
 from harness.records import RunConfig, Sample, error_record
 from harness.scoring import score
 from harness.store import RunDir, now_iso
@@ -227,11 +229,25 @@ async def _one(s: Sample, backend: OpenAIBackend, prompt: Prompt, parser: Parser
         return error_record(s, str(e))
     except OSError as e:
         return error_record(s, f"image: cannot read ({e.strerror or e})")
-    text, latency = await backend.complete(prompt.messages(url))
+    shown = _options(s, prompt, parser, config)
+    variables = {"sample_id": s.id}
+    if shown is not None:
+        variables.update(options=option_names(shown, parser.space), k=len(shown))
+    text, latency = await backend.complete(prompt.render(url, **variables), prompt.extra_body)
+    pred = read_choice(text, shown, parser) if shown is not None else parser.parse(text)
     rec = {"id": s.id, "gold_wnid": s.gold_wnid, "response": text,
-           **score(s.gold_wnid, text, parser.parse(text), parser.space),
+           **score(s.gold_wnid, text, pred, parser.space),
            "latency_s": round(latency, 4), "error": None, "image_sha256": digest}
+    if shown is not None:
+        rec["options"] = shown
     return rec
+
+
+def _options(s: Sample, prompt: Prompt, parser: Parser, config: RunConfig) -> list[str] | None:
+    if not prompt.choices:
+        return None
+    return options(s.gold_wnid, s.id, parser.space, int(prompt.choices.get("k", 4)),
+                   prompt.choices.get("distractors", "nearest"), config.seed)
 
 
 def _space_for(config: RunConfig) -> LabelSpace:
@@ -261,8 +277,12 @@ def rescore(rundir: RunDir) -> dict:
     for rec in records:
         if rec.get("error") is None:
             text = rec.get("response") or ""
-            pred = (class_result(rec["pred_wnid"]) if config.backend == "hf-classifier"
-                    else parser.parse(text))
+            if config.backend == "hf-classifier":
+                pred = class_result(rec["pred_wnid"])
+            elif rec.get("options"):
+                pred = read_choice(text, rec["options"], parser)
+            else:
+                pred = parser.parse(text)
             rec.update(score(rec["gold_wnid"], text, pred, space))
     rundir.rewrite_samples(records)
     return finalize(rundir, config)

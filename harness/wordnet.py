@@ -81,9 +81,10 @@ class WordNet:
         return synset != ancestor and ancestor in self.ancestors(synset)
 
     def lca(self, a: str, b: str) -> str:
-        """Deepest common hypernym (ties broken by wnid for determinism)."""
+        """Deepest common hypernym by longest is-a path (WordNet's shortcuts, like "dog" being
+        also a "domestic animal", make the shortest path misleading); ties by wnid."""
         common = (self.ancestors(a) | {a}) & (self.ancestors(b) | {b})
-        return max(common, key=lambda w: (self.depth(w), w)) if common else ENTITY
+        return max(common, key=lambda w: (self.max_depth(w), w)) if common else ENTITY
 
 
 @lru_cache(maxsize=1)

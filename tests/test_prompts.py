@@ -4,7 +4,8 @@ import io
 import pytest
 from PIL import Image
 
-from harness.prompts import ImageError, PromptError, image_data_url, load_prompt
+from harness.images import ImageError, image_data_url
+from harness.prompts import PromptError, load_prompt
 
 from conftest import SAMPLE_IMAGES
 

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 from harness.parse import ParseResult
 from harness.progress import Progress
-from harness.prompts import ImageError
+from harness.images import ImageError
 from harness.records import Sample, error_record
 from harness.scoring import score
 from harness.store import RunDir

@@ -83,12 +83,13 @@ class OpenAIBackend:
             raise BackendError(f"cannot reach the server at {self.base_url}: start it, or fix "
                                "--base-url / HARNESS_BASE_URL") from None
 
-    async def complete(self, messages: list[dict]) -> tuple[str, float]:
+    async def complete(self, messages: list[dict],
+                       extra_body: dict | None = None) -> tuple[str, float]:
         """(answer text, latency in s). Raises RequestError with a one-line reason."""
         t0 = time.perf_counter()
         try:
             resp = await self.client.chat.completions.create(model=self.model, messages=messages,
-                                                             **self.params)
+                                                             extra_body=extra_body, **self.params)
         except openai.APIStatusError as e:
             raise RequestError(f"http {e.status_code}: {_short(e.message)}",
                                fatal=e.status_code in (401, 403, 404)) from None

@@ -1,0 +1,44 @@
+"""Images as sent to a server: the original bytes as a base64 data URL (no decode/re-encode),
+unless a resize is asked for or the format/colour mode is one servers commonly reject (CMYK,
+palette, WebP...), which is converted to RGB JPEG. Unreadable files raise ImageError."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+
+from PIL import Image, UnidentifiedImageError
+
+PASS_THROUGH = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+class ImageError(Exception):
+    """The sample's image cannot be sent; recorded per sample as `image: ...`."""
+
+
+def image_data_url(data: bytes, resize: int | None = None) -> tuple[str, str]:
+    """(data URL, sha256 of the original bytes). Raises ImageError for unusable files."""
+    digest = hashlib.sha256(data).hexdigest()
+    if not data:
+        raise ImageError("image: empty file")
+    try:
+        img = Image.open(io.BytesIO(data))
+        fmt, mode = img.format, img.mode
+        if resize is None and fmt in PASS_THROUGH and mode in ("RGB", "L"):
+            img.verify()  # header/structure check only; cheap
+            return _url(PASS_THROUGH[fmt], data), digest
+        img.load()
+        img = img.convert("RGB")
+        if resize:
+            scale = resize / min(img.size)
+            img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                             Image.Resampling.BICUBIC)
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=95)
+        return _url("image/jpeg", buf.getvalue()), digest
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise ImageError(f"image: cannot decode ({type(e).__name__}: {e})") from None
+
+
+def _url(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
