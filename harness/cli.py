@@ -144,11 +144,11 @@ def _plugin_args(p: argparse.ArgumentParser) -> None:
 
 
 def _use_plugins(args: argparse.Namespace) -> None:
-    from harness.prompts import add_prompt_dirs
-    from harness.registry import add_task_dirs
+    from harness.prompts import set_prompt_dirs
+    from harness.registry import set_task_dirs
 
-    add_task_dirs(getattr(args, "tasks_dir", []))
-    add_prompt_dirs(getattr(args, "prompts_dir", []))
+    set_task_dirs(getattr(args, "tasks_dir", []))
+    set_prompt_dirs(getattr(args, "prompts_dir", []))
 
 
 def _positive(text: str) -> int:

@@ -62,10 +62,9 @@ class Prompt:
         return {"chat_template": self.chat_template} if self.chat_template else None
 
 
-def add_prompt_dirs(dirs: list[str | Path]) -> None:
-    for d in dirs:
-        if Path(d) not in _EXTRA_DIRS:
-            _EXTRA_DIRS.append(Path(d))
+def set_prompt_dirs(dirs: list[str | Path]) -> None:
+    """Folders from `--prompts-dir`, searched before everything else."""
+    _EXTRA_DIRS[:] = [Path(d) for d in dirs]
 
 
 def prompt_dirs() -> list[tuple[str, Path]]:

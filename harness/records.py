@@ -45,6 +45,7 @@ class RunConfig:
     prompt: str
     backend: str = "openai"
     label_space: str = "imagenet-1k"
+    label_space_wnids: list[str] | None = None  # custom spaces travel with the run
     max_tokens: int = 64
     temperature: float = 0.0
     seed: int = 0

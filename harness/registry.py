@@ -33,11 +33,9 @@ def register_task(name: str) -> Callable[[Callable[[], Task]], Callable[[], Task
     return deco
 
 
-def add_task_dirs(dirs: list[str | Path]) -> None:
+def set_task_dirs(dirs: list[str | Path]) -> None:
     """Folders from `--tasks-dir`, searched before everything else."""
-    for d in dirs:
-        if Path(d) not in _EXTRA_DIRS:
-            _EXTRA_DIRS.append(Path(d))
+    _EXTRA_DIRS[:] = [Path(d) for d in dirs]
 
 
 @dataclass
@@ -81,8 +79,11 @@ def _from_dir(folder: Path, label: str, problems: list[Problem]) -> list[Found]:
     return out
 
 
+def _registered_by(origin: str) -> list[str]:
+    return [name for name, (_, o) in _PY_TASKS.items() if o == origin]
+
+
 def _from_python(path: Path, origin: str, problems: list[Problem]) -> list[Found]:
-    before = set(_PY_TASKS)
     _CURRENT_ORIGIN[0] = origin
     try:
         spec = importlib.util.spec_from_file_location(f"harness_user_tasks.{path.stem}", path)
@@ -93,7 +94,7 @@ def _from_python(path: Path, origin: str, problems: list[Problem]) -> list[Found
         return []
     finally:
         _CURRENT_ORIGIN[0] = "python"
-    return _build([n for n in _PY_TASKS if n not in before], problems)
+    return _build(_registered_by(origin), problems)
 
 
 def _build(names: list[str], problems: list[Problem]) -> list[Found]:
@@ -114,7 +115,6 @@ def _from_entry_points(problems: list[Problem]) -> list[Found]:
     out: list[Found] = []
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         origin = f"entry point {ep.name} ({ep.value})"
-        before = set(_PY_TASKS)
         _CURRENT_ORIGIN[0] = origin
         try:
             obj = ep.load()
@@ -125,7 +125,7 @@ def _from_entry_points(problems: list[Problem]) -> list[Found]:
         finally:
             _CURRENT_ORIGIN[0] = "python"
         if isinstance(obj, types.ModuleType) or obj is None:  # tasks came by @register_task
-            out += _build([n for n in _PY_TASKS if n not in before], problems)
+            out += _build(_registered_by(origin), problems)
         elif isinstance(obj, (str, Path)):
             out += _from_dir(Path(obj), origin, problems)
         else:
@@ -148,8 +148,7 @@ def catalog() -> Catalog:
     found += _from_entry_points(problems)
     found += _from_dir(resource_dir("tasks"), "built-in", problems)
     known = {f.task.name for f in found}
-    found += _build([n for n in _PY_TASKS if n not in known and
-                     _PY_TASKS[n][1] == "python"], problems)
+    found += _build([n for n in _registered_by("python") if n not in known], problems)
     tasks: dict[str, Found] = {}
     shadowed: list[str] = []
     for f in found:
@@ -170,7 +169,15 @@ def get_task(name: str) -> Task:
     cat = catalog()
     if name in cat.tasks:
         return cat.tasks[name].task
-    broken = [p for p in cat.problems if name in p.origin or f"'{name}'" in p.message]
+    broken = [p for p in cat.problems if names_task(p, name)]
     if broken:
         raise TaskError(f"task {name!r} failed to load ({broken[0].origin}): {broken[0].message}")
-    raise TaskError(f"unknown task {name!r}; available: {', '.join(sorted(cat.tasks))}")
+    note = (f"; {len(cat.problems)} definition(s) failed to load (see `harness tasks`)"
+            if cat.problems else "")
+    raise TaskError(f"unknown task {name!r}; available: {', '.join(sorted(cat.tasks))}{note}")
+
+
+def names_task(problem: Problem, name: str) -> bool:
+    """Does a load failure concern the task `name` (its file is NAME.yaml/.py, or it says so)?"""
+    stem = Path(problem.origin.split(" ", 1)[-1]).stem
+    return stem == name or f"'{name}'" in problem.message

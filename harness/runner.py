@@ -28,7 +28,7 @@ from harness.records import RunConfig, Sample, error_record
 from harness.scoring import score
 from harness.store import RunDir, now_iso
 from harness.registry import get_task
-from harness.wordnet import BUILTIN_SPACES, LabelSpace, label_space
+from harness.wordnet import BUILTIN_SPACES, LabelSpace, custom_space, label_space
 
 
 class RunError(Exception):
@@ -123,7 +123,7 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
     selection = task.select(opts.data_dir, opts.limit, opts.seed)
     config = RunConfig(
         task=task.name, model=opts.model, model_id=model_id, base_url=base_url,
-        prompt=prompt.name, label_space=task.space_name, max_tokens=opts.max_tokens,
+        prompt=prompt.name, label_space=task.space_name, label_space_wnids=_custom_wnids(task), max_tokens=opts.max_tokens,
         temperature=opts.temperature, seed=opts.seed, limit=opts.limit,
         concurrency=opts.concurrency, timeout_s=opts.timeout_s, image_size=opts.image_size,
         max_retries=opts.max_retries,
@@ -250,11 +250,15 @@ def _options(s: Sample, prompt: Prompt, parser: Parser, config: RunConfig) -> li
                    prompt.choices.get("distractors", "nearest"), config.seed)
 
 
+def _custom_wnids(task) -> list[str] | None:
+    return None if task.space_name in BUILTIN_SPACES else list(task.space().wnids)
+
+
 def _space_for(config: RunConfig) -> LabelSpace:
-    """The run's label space: built-in by name, else from its task definition."""
-    if config.label_space in BUILTIN_SPACES:
-        return label_space(config.label_space)
-    return get_task(config.task).space()
+    """The run's label space: built-in by name, else the wnids saved in run.json."""
+    if config.label_space_wnids:
+        return custom_space(config.label_space, config.label_space_wnids)
+    return label_space(config.label_space)
 
 
 def finalize(rundir: RunDir, config: RunConfig) -> dict:

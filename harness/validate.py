@@ -7,7 +7,7 @@ import itertools
 from harness.datasources import DataError
 from harness.labels import LabelError
 from harness.prompts import PromptError, load_prompt
-from harness.registry import catalog
+from harness.registry import catalog, names_task
 from harness.tasks import TaskError
 
 N_IMAGES = 8
@@ -18,8 +18,7 @@ def validate(name: str, data_dir: str | None = None, n_images: int = N_IMAGES) -
     cat = catalog()
     out: dict = {"task": name, "origin": None, "ok": False, "checks": [], "problems": []}
     if name not in cat.tasks:
-        broken = [f"{p.origin}: {p.message}" for p in cat.problems
-                  if name in p.origin or f"'{name}'" in p.message]
+        broken = [f"{p.origin}: {p.message}" for p in cat.problems if names_task(p, name)]
         out["problems"] = broken or [f"unknown task {name!r}; see `harness tasks`"]
         return out
     found = cat.tasks[name]
