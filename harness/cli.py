@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
     r.add_argument("--max-retries", type=int, default=4,
                    help="per request, with backoff honouring Retry-After (429, 5xx, resets)")
+    r.add_argument("--retry-budget", type=int, default=1000,
+                   help="retries allowed over the whole run before it stops (default 1000)")
+    r.add_argument("--max-outage", type=float, default=300.0,
+                   help="seconds to wait for a server that stopped answering (default 300)")
+    r.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     r.add_argument("--image-size", type=_positive, help="resize shorter side to N px first")
     r.add_argument("--output-dir", type=Path, help="runs root (default ./runs or $HARNESS_RUNS_DIR)")
     r.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an unfinished run")
@@ -123,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     lbp.add_argument("--message", default="Update leaderboard")
     lbp.add_argument("--dry-run", action="store_true")
     lbp.set_defaults(func=commands.cmd_leaderboard_publish)
+
+    ca = sub.add_parser("cache", help="the response cache: info or clear")
+    ca.add_argument("action", choices=["info", "clear"])
+    ca.set_defaults(func=commands.cmd_cache)
 
     fx = sub.add_parser("fixtures", help="build offline test fixtures")
     fx.add_argument("kind", choices=["tiny-llava", "tiny-classifier"])

@@ -15,7 +15,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                       data_dir=args.data_dir, limit=args.limit, seed=args.seed,
                       max_tokens=args.max_tokens, temperature=args.temperature,
                       concurrency=args.concurrency, timeout_s=args.timeout,
-                      max_retries=args.max_retries,
+                      max_retries=args.max_retries, retry_budget=args.retry_budget,
+                      max_outage_s=args.max_outage, cache=not args.no_cache,
                       image_size=args.image_size, runs_dir=args.output_dir, resume=args.resume,
                       server_args=tuple(args.server_args.split()))
     return _report(*run(opts))
@@ -189,6 +190,20 @@ def cmd_leaderboard_publish(args: argparse.Namespace) -> int:
     from harness.publish import publish
 
     print(publish(args.folder, args.to, args.message, args.dry_run))
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from harness.cache import ResponseCache
+
+    cache = ResponseCache()
+    if args.action == "clear":
+        print(f"removed {cache.clear()} cached answers from {cache.path}")
+    else:
+        info = cache.info()
+        print(f"{info['path']}: {info['entries']} answers from {info['models']} model(s), "
+              f"{info['bytes'] / 1e6:.1f} MB")
+    cache.close()
     return 0
 
 

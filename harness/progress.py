@@ -38,7 +38,7 @@ class Progress:
               file=sys.stderr, flush=True)
 
     def close(self) -> None:
-        if self._last == 0.0 or self.done < self.total:
+        if self.done > self.start_done and (self._last == 0.0 or self.done < self.total):
             self._draw(time.monotonic())
         if self.tty:
             print(file=sys.stderr, flush=True)

@@ -53,6 +53,9 @@ class RunConfig:
     concurrency: int = 32
     timeout_s: float = 120.0
     max_retries: int = 4
+    retry_budget: int = 1000
+    max_outage_s: float = 300.0
+    cache: bool = True
     image_size: int | None = None
     data_dir: str | None = None
     data_fingerprint: str = ""

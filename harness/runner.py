@@ -7,26 +7,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from harness import __version__, results
-from harness.backends.openai_backend import BackendError, OpenAIBackend, RequestError, \
-    env_base_url
+from harness.backends.openai_backend import BackendError, OpenAIBackend, env_base_url
 from harness.backends.hf_classifier import PREFIX, class_result, is_classifier
 from harness.backends.server import ManagedServer, ServerError, free_port, vllm_available, \
     vllm_command
 from harness.models import alias_help, resolve
 from harness.labels import parser_for_space
-from harness.parse import Parser
-from harness.progress import Progress, note
-from harness.choices import option_names, options, read_choice
-from harness.images import ImageError, image_data_url
-from harness.prompts import Prompt, load_prompt
-from harness.records import RunConfig, Sample, error_record
+from harness.progress import note
+from harness.cache import ResponseCache
+from harness.choices import read_choice
+from harness.evaluate import Abort, Context, evaluate
+from harness.prompts import load_prompt
+from harness.records import RunConfig
 from harness.scoring import score
-from harness.store import RunDir, now_iso
+from harness.resilience import Resilience
+from harness.store import RunDir, iter_runs, now_iso
 from harness.registry import get_task
 from harness.wordnet import BUILTIN_SPACES, LabelSpace, custom_space, label_space
 
@@ -54,6 +55,9 @@ class RunOptions:
     resume: Path | None = None
     server_args: tuple[str, ...] = ()
     max_consecutive_failures: int = 20
+    cache: bool = True
+    retry_budget: int = 1000
+    max_outage_s: float = 300.0
 
 
 def run(opts: RunOptions) -> tuple[RunDir, dict]:
@@ -71,26 +75,55 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
         return _run_classifier(rundir, config, selection, done)
     server = None
     base_url = config.base_url
+    fresh = not opts.resume
     try:
         if base_url is None:
             server = _start_vllm(config, rundir, opts.server_args)
             base_url = server.base_url
         backend = OpenAIBackend(base_url, config.model_id, max_tokens=config.max_tokens,
                                 temperature=config.temperature, seed=config.seed,
-                                timeout=config.timeout_s, max_retries=config.max_retries)
-        if opts.resume or server is not None:
-            asyncio.run(_check(OpenAIBackend(base_url, config.model_id, timeout=config.timeout_s)))
-        prompt = load_prompt(config.prompt)
-        parser = parser_for_space(task.space())
-        asyncio.run(_evaluate(selection.samples, done, backend, prompt, parser, rundir, config,
-                              opts.max_consecutive_failures))
+                                timeout=config.timeout_s)
+        ctx = Context(backend, load_prompt(config.prompt), parser_for_space(task.space()),
+                      config, Resilience(_health_url(base_url), config.max_retries,
+                                         config.retry_budget, config.max_outage_s),
+                      ResponseCache() if config.cache else None)
+        asyncio.run(evaluate(selection.samples, done, ctx, rundir,
+                             opts.max_consecutive_failures))
+        if ctx.cache is not None and ctx.cache.hits:
+            note(f"cache: {ctx.cache.hits} answers from {ctx.cache.path}, "
+                 f"{ctx.requests} requests sent")
+    except BackendError as e:
+        if fresh and not rundir.read_records():
+            _discard(rundir)  # nothing was evaluated: leave no empty run dir behind
+            rundir = None
+        hint = "" if "reach" in str(e) else f" (model aliases: {alias_help()})"
+        raise BackendError(f"{e}{hint}") from None
+    except Abort as e:
+        raise RunError(str(e)) from None
     finally:
         if server is not None:
             server.stop()
-        rundir.close()
-        if rundir.samples.exists():
-            finalize(rundir, config)
+        if rundir is not None:
+            rundir.close()
+            if rundir.samples.exists():
+                finalize(rundir, config)
     return rundir, json_results(rundir)
+
+
+def _health_url(base_url: str) -> str:
+    parts = urllib.parse.urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}/health"
+
+
+def _discard(rundir: RunDir) -> None:
+    """Remove a run dir that holds no sample, and the <task>/<model> folders if left empty."""
+    rundir.close()
+    shutil.rmtree(rundir.path, ignore_errors=True)
+    for parent in (rundir.path.parent, rundir.path.parent.parent):
+        try:
+            parent.rmdir()
+        except OSError:
+            break
 
 
 def _run_classifier(rundir: RunDir, config: RunConfig, selection, done: set[str]):
@@ -129,17 +162,29 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig]:
         max_retries=opts.max_retries,
         data_dir=str(Path(opts.data_dir).resolve()) if opts.data_dir else None,
         data_fingerprint=selection.fingerprint, n_samples=selection.total,
-        harness_version=__version__, created=now_iso(),
+        harness_version=__version__, created=now_iso(), cache=opts.cache,
+        retry_budget=opts.retry_budget, max_outage_s=opts.max_outage_s,
         managed_server=base_url is None and not classifier,
         backend="hf-classifier" if classifier else "openai", machine=machine_summary())
-    if base_url is not None:
-        backend = OpenAIBackend(base_url, model_id, timeout=config.timeout_s)
-        try:
-            asyncio.run(_check(backend))  # fail fast, before anything is written
-        except BackendError as e:
-            hint = "" if "reach" in str(e) else f" (model aliases: {alias_help()})"
-            raise BackendError(f"{e}{hint}") from None
+    _hint_unfinished(config, opts.runs_dir)
     return RunDir.create(config, opts.runs_dir), config
+
+
+def _hint_unfinished(config: RunConfig, root: Path | None) -> None:
+    """Point at an unfinished run of the same configuration instead of silently starting over."""
+    same = ("task", "model_id", "prompt", "data_fingerprint", "max_tokens", "temperature",
+            "seed", "image_size")
+    for run in iter_runs(root):
+        try:
+            other = run.config()
+            finished = json.loads(run.results.read_text()).get("complete", False) \
+                if run.results.exists() else False
+        except (OSError, ValueError):
+            continue
+        if not finished and all(getattr(other, k) == getattr(config, k) for k in same):
+            note(f"an unfinished run with the same configuration exists; to continue it "
+                 f"instead: harness run --resume {run.path}")
+            return
 
 
 def machine_summary() -> str:
@@ -149,13 +194,6 @@ def machine_summary() -> str:
 
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python " \
            f"{platform.python_version()}"
-
-
-async def _check(backend: OpenAIBackend) -> None:
-    try:
-        await backend.check()
-    finally:
-        await backend.close()
 
 
 def _start_vllm(config: RunConfig, rundir: RunDir, extra: tuple[str, ...]) -> ManagedServer:
@@ -174,80 +212,6 @@ def _start_vllm(config: RunConfig, rundir: RunDir, extra: tuple[str, ...]) -> Ma
         (rundir.path / "FAILED").write_text(f"{e}\n")
         raise RunError(str(e)) from None
     return server
-
-
-async def _evaluate(samples: Iterable[Sample], done: set[str], backend: OpenAIBackend,
-                    prompt: Prompt, parser: Parser, rundir: RunDir, config: RunConfig,
-                    max_fail: int) -> None:
-    progress = Progress(config.n_samples, done=len(done))
-    queue: asyncio.Queue[Sample | None] = asyncio.Queue(maxsize=2 * config.concurrency)
-    state: dict = {"consecutive": 0, "abort": None}
-
-    async def produce() -> None:
-        for s in samples:
-            if state["abort"]:
-                break
-            if s.id not in done:
-                done.add(s.id)
-                await queue.put(s)
-        for _ in range(config.concurrency):
-            await queue.put(None)
-
-    async def work() -> None:
-        while (s := await queue.get()) is not None:
-            if state["abort"]:
-                continue
-            try:
-                rec = await _one(s, backend, prompt, parser, config)
-            except RequestError as e:
-                if e.fatal:
-                    state["abort"] = f"{e} (at sample {s.id})"
-                    continue
-                rec = error_record(s, str(e))
-            transient = rec["error"] is not None and not rec["error"].startswith("image:")
-            state["consecutive"] = state["consecutive"] + 1 if transient else 0
-            if state["consecutive"] >= max_fail:
-                state["abort"] = f"{max_fail} requests in a row failed; last: {rec['error']}"
-            rundir.append(rec)
-            progress.update(error=rec["error"] is not None)
-
-    try:
-        await asyncio.gather(produce(), *(work() for _ in range(config.concurrency)))
-    finally:
-        progress.close()
-        await backend.close()
-    if state["abort"]:
-        raise RunError(f"stopped: {state['abort']}; finished samples are kept, continue with "
-                       f"`harness run --resume {rundir.path}`")
-
-
-async def _one(s: Sample, backend: OpenAIBackend, prompt: Prompt, parser: Parser,
-               config: RunConfig) -> dict:
-    try:
-        url, digest = image_data_url(s.read_bytes(), config.image_size)
-    except ImageError as e:
-        return error_record(s, str(e))
-    except OSError as e:
-        return error_record(s, f"image: cannot read ({e.strerror or e})")
-    shown = _options(s, prompt, parser, config)
-    variables = {"sample_id": s.id}
-    if shown is not None:
-        variables.update(options=option_names(shown, parser.space), k=len(shown))
-    text, latency = await backend.complete(prompt.render(url, **variables), prompt.extra_body)
-    pred = read_choice(text, shown, parser) if shown is not None else parser.parse(text)
-    rec = {"id": s.id, "gold_wnid": s.gold_wnid, "response": text,
-           **score(s.gold_wnid, text, pred, parser.space),
-           "latency_s": round(latency, 4), "error": None, "image_sha256": digest}
-    if shown is not None:
-        rec["options"] = shown
-    return rec
-
-
-def _options(s: Sample, prompt: Prompt, parser: Parser, config: RunConfig) -> list[str] | None:
-    if not prompt.choices:
-        return None
-    return options(s.gold_wnid, s.id, parser.space, int(prompt.choices.get("k", 4)),
-                   prompt.choices.get("distractors", "nearest"), config.seed)
 
 
 def _custom_wnids(task) -> list[str] | None:

@@ -70,7 +70,7 @@ def test_wrong_model_name_fails_before_any_sample(tiny_server, runs_dir, capsys)
                "--output-dir", str(runs_dir)])
     err = capsys.readouterr().err
     assert rc == 2 and "refused model 'llava-hf/llava-1.5-7b-hf'" in err
-    assert not runs_dir.exists()
+    assert not list(runs_dir.glob("**/run.json"))
 
 
 def test_cli_subprocess_and_corrupt_image_is_recorded_not_fatal(tiny_server, tiny_llava,

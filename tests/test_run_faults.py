@@ -39,7 +39,7 @@ def test_server_unreachable_fails_fast_with_the_url(runs_dir, capsys):
     assert _run(url, runs_dir, "--limit", "2") == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and url in err and "cannot reach" in err
-    assert not runs_dir.exists()
+    assert not list(runs_dir.glob("**/run.json"))
 
 
 def test_wrong_base_url_path(runs_dir, capsys):
@@ -116,7 +116,7 @@ def test_persistent_server_errors_stop_the_run_then_resume_finishes(runs_dir, ca
 
 def test_resume_after_crash_redoes_only_missing_and_torn(runs_dir, capsys):
     with FakeServer(lambda body: (200, chat_reply("a goldfish"))) as srv:
-        assert _run(srv.base_url, runs_dir, "--limit", "12") == 0
+        assert _run(srv.base_url, runs_dir, "--limit", "12", "--no-cache") == 0
         (run,) = runs_dir.glob("*/*/*")
         first = json.loads((run / "results.json").read_text())
         lines = (run / "samples.jsonl").read_text().splitlines(keepends=True)

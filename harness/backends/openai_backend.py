@@ -1,7 +1,7 @@
 """AsyncOpenAI against an OpenAI-compatible server (vLLM, transformers serve, hosted APIs).
 
-Retries with exponential backoff that honours Retry-After come from the openai client itself
-(429, 408, 409, 5xx, connection errors and timeouts); other 4xx are not retried.
+The client itself never retries (max_retries=0): harness/resilience.py does, so every retry is
+counted against a run-wide budget and a server that goes away pauses the whole run.
 """
 from __future__ import annotations
 
@@ -32,20 +32,19 @@ def api_key() -> str:
 
 class OpenAIBackend:
     def __init__(self, base_url: str, model: str, *, max_tokens: int = 64,
-                 temperature: float = 0.0, seed: int | None = 0, timeout: float = 120.0,
-                 max_retries: int = 4) -> None:
+                 temperature: float = 0.0, seed: int | None = 0, timeout: float = 120.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.params = {"max_tokens": max_tokens, "temperature": temperature}
         if seed is not None:
             self.params["seed"] = seed
         self.client = AsyncOpenAI(base_url=self.base_url, api_key=api_key(), timeout=timeout,
-                                  max_retries=max_retries)
+                                  max_retries=0)
 
     async def check(self) -> list[str]:
         """Fail fast before a run: server reachable, URL right, model served (when listed)."""
         try:
-            page = await self.client.with_options(max_retries=1, timeout=10).models.list()
+            page = await self.client.with_options(max_retries=2, timeout=10).models.list()
         except openai.NotFoundError:
             raise BackendError(f"{self.base_url}/models answered 404: --base-url should be the "
                                "API root, usually ending in /v1") from None
@@ -72,7 +71,7 @@ class OpenAIBackend:
         """One 1-token text request: catches a model name the server will refuse (servers that
         do not list local models, like `transformers serve`) before any sample is spent."""
         try:
-            await self.client.with_options(max_retries=1, timeout=60).chat.completions.create(
+            await self.client.with_options(max_retries=2, timeout=60).chat.completions.create(
                 model=self.model, messages=[{"role": "user", "content": "Hi"}], max_tokens=1,
                 temperature=0.0)
         except openai.APIStatusError as e:
@@ -91,12 +90,17 @@ class OpenAIBackend:
             resp = await self.client.chat.completions.create(model=self.model, messages=messages,
                                                              extra_body=extra_body, **self.params)
         except openai.APIStatusError as e:
-            raise RequestError(f"http {e.status_code}: {_short(e.message)}",
-                               fatal=e.status_code in (401, 403, 404)) from None
+            code = e.status_code
+            raise RequestError(f"http {code}: {_short(e.message)}",
+                               fatal=code in (401, 403, 404),
+                               retryable=code in RETRY_STATUS or code >= 500,
+                               retry_after=_retry_after(e.response.headers)) from None
         except openai.APITimeoutError:
-            raise RequestError("timeout: no answer within the request timeout") from None
+            raise RequestError("timeout: no answer within the request timeout",
+                               retryable=True, down=True) from None
         except openai.APIConnectionError as e:
-            raise RequestError(f"connection: {_short(str(e.__cause__ or e))}") from None
+            raise RequestError(f"connection: {_short(str(e.__cause__ or e))}", retryable=True,
+                               down=True) from None
         except openai.APIResponseValidationError as e:
             raise RequestError(f"server: invalid reply ({_short(str(e))})") from None
         latency = time.perf_counter() - t0
@@ -110,12 +114,30 @@ class OpenAIBackend:
         await self.client.close()
 
 
-class RequestError(Exception):
-    """One request failed after retries; `fatal` means every other request will fail the same."""
+RETRY_STATUS = {408, 409, 429}  # plus every 5xx
 
-    def __init__(self, message: str, fatal: bool = False) -> None:
+
+class RequestError(Exception):
+    """One request failed. `fatal`: every other request would fail the same way (auth, URL);
+    `retryable`: worth asking again (429, 5xx, timeouts, resets); `down`: no HTTP answer at all;
+    `retry_after`: seconds the server asked us to wait."""
+
+    def __init__(self, message: str, fatal: bool = False, retryable: bool = False,
+                 down: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.fatal = fatal
+        self.fatal, self.retryable, self.down, self.retry_after = fatal, retryable, down, retry_after
+
+
+def _retry_after(headers) -> float | None:
+    """Retry-After in seconds (or retry-after-ms); HTTP dates are treated as unknown."""
+    try:
+        if headers.get("retry-after-ms"):
+            return float(headers["retry-after-ms"]) / 1000
+        if headers.get("retry-after"):
+            return float(headers["retry-after"])
+    except (TypeError, ValueError):
+        return None
+    return None
 
 
 def _short(text: str, n: int = 300) -> str:

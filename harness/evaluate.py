@@ -1,0 +1,143 @@
+"""The async evaluation loop: samples -> prompt -> (cache | server) -> parse -> score -> record.
+
+Samples stream through a bounded queue to `concurrency` workers, so memory stays flat however big
+the task. Each finished sample is appended (and fsync'd) before it is counted. The server is
+checked lazily, before the first request that the cache cannot answer: a fully cached re-run
+sends nothing at all.
+"""
+from __future__ import annotations
+
+import asyncio
+import errno
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from harness.backends.openai_backend import OpenAIBackend, RequestError
+from harness.cache import ResponseCache, request_key
+from harness.choices import option_names, options, read_choice
+from harness.images import ImageError, image_data_url
+from harness.parse import Parser
+from harness.progress import Progress
+from harness.prompts import Prompt
+from harness.records import RunConfig, Sample, error_record
+from harness.resilience import Resilience, StopRun
+from harness.scoring import score
+from harness.store import RunDir
+
+
+class Abort(Exception):
+    """Stop the run; finished samples are kept and `--resume` continues."""
+
+
+@dataclass
+class Context:
+    backend: OpenAIBackend
+    prompt: Prompt
+    parser: Parser
+    config: RunConfig
+    resilience: Resilience
+    cache: ResponseCache | None
+    checked: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    requests: int = 0
+
+
+async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rundir: RunDir,
+                   max_fail: int = 20) -> None:
+    config = ctx.config
+    progress = Progress(config.n_samples, done=len(done))
+    queue: asyncio.Queue[Sample | None] = asyncio.Queue(maxsize=2 * config.concurrency)
+    state: dict = {"consecutive": 0, "abort": None}
+
+    async def produce() -> None:
+        for s in samples:
+            if state["abort"]:
+                break
+            if s.id not in done:
+                done.add(s.id)
+                await queue.put(s)
+        for _ in range(config.concurrency):
+            await queue.put(None)
+
+    async def work() -> None:
+        while (s := await queue.get()) is not None:
+            if state["abort"]:
+                continue
+            try:
+                rec = await one(s, ctx)
+            except StopRun as e:
+                state["abort"] = str(e)
+                continue
+            except RequestError as e:
+                if e.fatal:
+                    state["abort"] = f"{e} (at sample {s.id})"
+                    continue
+                rec = error_record(s, str(e))
+            transient = rec["error"] is not None and not rec["error"].startswith("image:")
+            state["consecutive"] = state["consecutive"] + 1 if transient else 0
+            if state["consecutive"] >= max_fail:
+                state["abort"] = f"{max_fail} requests in a row failed; last: {rec['error']}"
+            try:
+                rundir.append(rec)
+            except OSError as e:
+                why = "disk full" if e.errno == errno.ENOSPC else "cannot write"
+                state["abort"] = f"{why}: {rundir.samples}: {e.strerror or e}"
+                continue
+            progress.update(error=rec["error"] is not None)
+
+    try:
+        await asyncio.gather(produce(), *(work() for _ in range(config.concurrency)))
+    finally:
+        progress.close()
+        await ctx.backend.close()
+    if state["abort"]:
+        raise Abort(f"stopped: {state['abort']}; finished samples are kept, continue with "
+                    f"`harness run --resume {rundir.path}`")
+
+
+async def one(s: Sample, ctx: Context) -> dict:
+    """Evaluate one sample; per-sample problems become the record's `error`."""
+    config, parser, prompt = ctx.config, ctx.parser, ctx.prompt
+    try:
+        url, digest = image_data_url(s.read_bytes(), config.image_size)
+    except ImageError as e:
+        return error_record(s, str(e))
+    except OSError as e:
+        return error_record(s, f"image: cannot read ({e.strerror or e})")
+    shown = None
+    variables: dict = {"sample_id": s.id}
+    if prompt.choices:
+        shown = options(s.gold_wnid, s.id, parser.space, int(prompt.choices.get("k", 4)),
+                        prompt.choices.get("distractors", "nearest"), config.seed)
+        variables.update(options=option_names(shown, parser.space), k=len(shown))
+    messages = prompt.render(url, **variables)
+    text, latency = await ask(ctx, messages, digest)
+    pred = read_choice(text, shown, parser) if shown is not None else parser.parse(text)
+    rec = {"id": s.id, "gold_wnid": s.gold_wnid, "response": text,
+           **score(s.gold_wnid, text, pred, parser.space),
+           "latency_s": round(latency, 4), "error": None, "image_sha256": digest}
+    if shown is not None:
+        rec["options"] = shown
+    return rec
+
+
+async def ask(ctx: Context, messages: list[dict], image_sha256: str) -> tuple[str, float]:
+    """The answer from the cache, or from the server (checked first, retried, then cached)."""
+    key = None
+    if ctx.cache is not None:
+        key = request_key(ctx.config.model_id, messages, ctx.backend.params,
+                          ctx.prompt.extra_body, image_sha256)
+        hit = ctx.cache.get(key)
+        if hit is not None:
+            return hit, 0.0
+    if not ctx.checked:
+        async with ctx.lock:
+            if not ctx.checked:
+                await ctx.backend.check()
+                ctx.checked = True
+    ctx.requests += 1
+    text, latency = await ctx.resilience.call(
+        lambda: ctx.backend.complete(messages, ctx.prompt.extra_body))
+    if ctx.cache is not None:
+        ctx.cache.put(key, ctx.config.model_id, text)
+    return text, latency
