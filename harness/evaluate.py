@@ -38,6 +38,7 @@ class Context:
     resilience: Resilience
     cache: ResponseCache | None
     checked: bool = False
+    check_error: Exception | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     requests: int = 0
 
@@ -131,9 +132,15 @@ async def ask(ctx: Context, messages: list[dict], image_sha256: str) -> tuple[st
         if hit is not None:
             return hit, 0.0
     if not ctx.checked:
-        async with ctx.lock:
+        async with ctx.lock:  # one check for all workers; a failure is final for all
+            if ctx.check_error is not None:
+                raise ctx.check_error
             if not ctx.checked:
-                await ctx.backend.check()
+                try:
+                    await ctx.backend.check()
+                except Exception as e:
+                    ctx.check_error = e
+                    raise
                 ctx.checked = True
     ctx.requests += 1
     text, latency = await ctx.resilience.call(

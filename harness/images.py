@@ -26,6 +26,7 @@ def image_data_url(data: bytes, resize: int | None = None) -> tuple[str, str]:
         fmt, mode = img.format, img.mode
         if resize is None and fmt in PASS_THROUGH and mode in ("RGB", "L"):
             img.verify()  # header/structure check only; cheap
+            _check_complete(fmt, data)
             return _url(PASS_THROUGH[fmt], data), digest
         img.load()
         img = img.convert("RGB")
@@ -36,9 +37,19 @@ def image_data_url(data: bytes, resize: int | None = None) -> tuple[str, str]:
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=95)
         return _url("image/jpeg", buf.getvalue()), digest
+    except ImageError:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise ImageError(f"image: cannot decode ({type(e).__name__}: {e})") from None
 
 
 def _url(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _check_complete(fmt: str, data: bytes) -> None:
+    """Catch files cut short (interrupted downloads) without decoding them: a JPEG ends with the
+    end-of-image marker, a PNG with its IEND chunk (a little trailing junk is tolerated)."""
+    tail = data[-2048:]
+    if (fmt == "JPEG" and b"\xff\xd9" not in tail) or (fmt == "PNG" and b"IEND" not in tail):
+        raise ImageError(f"image: truncated {fmt} (no end marker; the file was cut short)")

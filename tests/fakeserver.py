@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-Reply = tuple[int, dict | str]
+Reply = tuple  # (status, body) or (status, body, headers); ("drop", None); ("hang", seconds)
 
 
 def chat_reply(text: str | None, model: str = "fake") -> dict:
@@ -23,19 +24,29 @@ def chat_reply(text: str | None, model: str = "fake") -> dict:
 class FakeServer:
     """`behave(request_json) -> (status, body)` decides each chat reply; requests are recorded."""
 
-    def __init__(self, behave: Callable[[dict], Reply], models: list[str] | None = None) -> None:
+    def __init__(self, behave: Callable[[dict], Reply], models: list[str] | None = None,
+                 port: int = 0) -> None:
         self.behave = behave
         self.models = models if models is not None else ["fake"]
         self.requests: list[dict] = []
+        self.headers: list[dict] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 pass
 
-            def _send(self, status: int, body: dict | str) -> None:
+            def _send(self, status, body: dict | str, headers: dict | None = None) -> None:
+                if status == "drop":  # close the connection without answering
+                    self.close_connection = True
+                    return
+                if status == "hang":  # answer only after the client has given up
+                    time.sleep(body)
+                    status, body = 200, chat_reply("late")
                 data = (json.dumps(body) if isinstance(body, dict) else body).encode()
                 self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
                 self.send_header("Content-Type", "application/json" if isinstance(body, dict)
                                  else "text/plain")
                 self.send_header("Content-Length", str(len(data)))
@@ -57,9 +68,11 @@ class FakeServer:
                 if self.path != "/v1/chat/completions":
                     return self._send(404, {"error": {"message": "not found"}})
                 outer.requests.append(body)
+                outer.headers.append(dict(self.headers))
                 self._send(*outer.behave(body))
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ThreadingHTTPServer.daemon_threads = True
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -69,5 +82,8 @@ class FakeServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
