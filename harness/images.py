@@ -21,6 +21,8 @@ def image_data_url(data: bytes, resize: int | None = None) -> tuple[str, str]:
     digest = hashlib.sha256(data).hexdigest()
     if not data:
         raise ImageError("image: empty file")
+    if resize is None and _plain_jpeg(data):  # the common case, checked without PIL
+        return _url("image/jpeg", data), digest
     try:
         img = Image.open(io.BytesIO(data))
         fmt, mode = img.format, img.mode
@@ -53,3 +55,29 @@ def _check_complete(fmt: str, data: bytes) -> None:
     tail = data[-2048:]
     if (fmt == "JPEG" and b"\xff\xd9" not in tail) or (fmt == "PNG" and b"IEND" not in tail):
         raise ImageError(f"image: truncated {fmt} (no end marker; the file was cut short)")
+
+
+SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _plain_jpeg(data: bytes) -> bool:
+    """A complete baseline/progressive JPEG with 1 (grey) or 3 (YCbCr) components: safe to send
+    as is. Walks the marker segments up to the frame header; anything unusual returns False and
+    PIL takes over (and reports what is wrong)."""
+    if data[:3] != b"\xff\xd8\xff" or b"\xff\xd9" not in data[-2048:]:
+        return False
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return False
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in SOF_MARKERS:
+            return i + 9 < n and data[i + 9] in (1, 3) and marker in (0xC0, 0xC1, 0xC2)
+        if marker == 0xDA or length < 2:
+            return False
+        i += 2 + length
+    return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -43,7 +44,7 @@ class Prompt:
 
     def render(self, image_url: str, **variables) -> list[dict]:
         try:
-            text = _ENV.from_string(self.text).render(**variables).strip()
+            text = _template(self.text).render(**variables).strip()
         except jinja2.UndefinedError as e:
             raise PromptError(f"{self.path or self.name}: template needs {e.message}") from None
         image = {"type": "image_url", "image_url": {"url": image_url}}
@@ -60,6 +61,11 @@ class Prompt:
     @property
     def extra_body(self) -> dict | None:
         return {"chat_template": self.chat_template} if self.chat_template else None
+
+
+@lru_cache(maxsize=64)
+def _template(text: str) -> jinja2.Template:
+    return _ENV.from_string(text)
 
 
 def set_prompt_dirs(dirs: list[str | Path]) -> None:

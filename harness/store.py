@@ -1,7 +1,8 @@
 """The run directory: run.json, an append-only samples.jsonl, and results.json.
 
-samples.jsonl is flushed and fsync'd line by line, so a crash loses at most the line being written;
-a torn last line is detected on resume, cut off, and that sample is redone.
+samples.jsonl is flushed line by line (a killed process loses at most the line being written;
+the OS has everything else) and fsync'd at least once a second and on close (a power cut loses
+at most that second). A torn last line is detected on resume, cut off, and that sample redone.
 """
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import hashlib
 import json
 import os
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 from harness.records import RunConfig, is_permanent
 
+FSYNC_EVERY_S = 1.0
 RUNS_ROOT = Path(os.environ.get("HARNESS_RUNS_DIR", "runs"))
 
 
@@ -34,6 +37,7 @@ class RunDir:
         self.samples = self.path / "samples.jsonl"
         self.results = self.path / "results.json"
         self._fh = None
+        self._synced = 0.0
 
     @classmethod
     def create(cls, config: RunConfig, root: Path | None = None) -> "RunDir":
@@ -92,10 +96,15 @@ class RunDir:
             self._fh = self.samples.open("a", encoding="utf-8")
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        now = time.monotonic()
+        if now - self._synced >= FSYNC_EVERY_S:
+            os.fsync(self._fh.fileno())
+            self._synced = now
 
     def close(self) -> None:
         if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
             self._fh.close()
             self._fh = None
 
