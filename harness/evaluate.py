@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -100,19 +101,25 @@ async def one(s: Sample, ctx: Context) -> dict:
     """Evaluate one sample; per-sample problems become the record's `error`."""
     config, parser, prompt = ctx.config, ctx.parser, ctx.prompt
     try:
-        url, digest = image_data_url(s.read_bytes(), config.image_size)
-    except ImageError as e:
-        return error_record(s, str(e))
+        data = s.read_bytes()
     except OSError as e:
         return error_record(s, f"image: cannot read ({e.strerror or e})")
+    digest = hashlib.sha256(data).hexdigest()
     shown = None
     variables: dict = {"sample_id": s.id}
     if prompt.choices:
         shown = options(s.gold_wnid, s.id, parser.space, int(prompt.choices.get("k", 4)),
                         prompt.choices.get("distractors", "nearest"), config.seed)
         variables.update(options=option_names(shown, parser.space), k=len(shown))
-    messages = prompt.render(url, **variables)
-    text, latency = await ask(ctx, messages, digest)
+    cached = _cached(ctx, prompt.render(f"sha256:{digest}", **variables), digest)
+    if cached is not None:
+        text, latency = cached, 0.0
+    else:
+        try:
+            url, _ = image_data_url(data, config.image_size)
+        except ImageError as e:
+            return error_record(s, str(e))
+        text, latency = await ask(ctx, prompt.render(url, **variables), digest)
     pred = read_choice(text, shown, parser) if shown is not None else parser.parse(text)
     rec = {"id": s.id, "gold_wnid": s.gold_wnid, "response": text,
            **score(s.gold_wnid, text, pred, parser.space),
@@ -122,15 +129,20 @@ async def one(s: Sample, ctx: Context) -> dict:
     return rec
 
 
+def _key(ctx: Context, messages: list[dict], image_sha256: str) -> str:
+    return request_key(ctx.config.model_id, messages, ctx.backend.params, ctx.prompt.extra_body,
+                       image_sha256)
+
+
+def _cached(ctx: Context, messages: list[dict], image_sha256: str) -> str | None:
+    """A cached answer, looked up before the image is even encoded."""
+    if ctx.cache is None:
+        return None
+    return ctx.cache.get(_key(ctx, messages, image_sha256))
+
+
 async def ask(ctx: Context, messages: list[dict], image_sha256: str) -> tuple[str, float]:
-    """The answer from the cache, or from the server (checked first, retried, then cached)."""
-    key = None
-    if ctx.cache is not None:
-        key = request_key(ctx.config.model_id, messages, ctx.backend.params,
-                          ctx.prompt.extra_body, image_sha256)
-        hit = ctx.cache.get(key)
-        if hit is not None:
-            return hit, 0.0
+    """The answer from the server (checked first, retried), stored in the cache."""
     if not ctx.checked:
         async with ctx.lock:  # one check for all workers; a failure is final for all
             if ctx.check_error is not None:
@@ -146,5 +158,5 @@ async def ask(ctx: Context, messages: list[dict], image_sha256: str) -> tuple[st
     text, latency = await ctx.resilience.call(
         lambda: ctx.backend.complete(messages, ctx.prompt.extra_body))
     if ctx.cache is not None:
-        ctx.cache.put(key, ctx.config.model_id, text)
+        ctx.cache.put(_key(ctx, messages, image_sha256), ctx.config.model_id, text)
     return text, latency

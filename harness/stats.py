@@ -14,9 +14,8 @@ from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import stats as st
 
-Z95 = float(st.norm.ppf(0.975))
+Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975); scipy itself is imported only when needed
 BOOTSTRAP_SEED = 0
 EXACT_MCNEMAR_MAX = 10_000  # discordant pairs above this use the chi-square approximation
 
@@ -36,6 +35,8 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
 
 def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     """Exact (conservative) binomial interval from beta quantiles."""
+    from scipy import stats as st
+
     if n == 0:
         return 0.0, 1.0
     lo = 0.0 if k == 0 else float(st.beta.ppf(alpha / 2, k, n - k + 1))
@@ -91,6 +92,8 @@ class Paired:
 def mcnemar(a_only: int, b_only: int) -> tuple[float, str]:
     """Two-sided McNemar p-value: exact binomial, or chi-square (continuity-corrected) when the
     discordant count is large."""
+    from scipy import stats as st
+
     m = a_only + b_only
     if m == 0:
         return 1.0, "exact"

@@ -127,3 +127,8 @@ def test_shipped_baselines_cover_the_classics_with_provenance():
     vlms = {b.model: b for b in published_vlms()}
     assert vlms["LLaVA1.5-7B"].val == pytest.approx(0.228) and "arXiv" in vlms["LLaVA1.5-7B"].source
     assert logit(0.5) == 0.0
+
+
+def test_z95_constant_is_scipys():
+    from harness.stats import Z95
+    assert Z95 == pytest.approx(st.norm.ppf(0.975), abs=1e-15)

@@ -129,3 +129,20 @@ def test_resume_after_crash_redoes_only_missing_and_torn(runs_dir, capsys):
     assert len(recs) == 12 and len({r["id"] for r in recs}) == 12
     again = json.loads((run / "results.json").read_text())
     assert again["metrics"] == first["metrics"]
+
+
+def test_identical_rerun_is_served_from_the_cache_without_requests(runs_dir, capsys):
+    with FakeServer(lambda body: (200, chat_reply("Two tenches."))) as srv:
+        assert _run(srv.base_url, runs_dir, "--limit", "20") == 0
+        first = len(srv.requests)
+        assert _run(srv.base_url, runs_dir, "--limit", "20") == 0
+        assert len(srv.requests) == first  # not one request, not even the server check
+        assert "cache: 20 answers" in capsys.readouterr().err
+        assert _run(srv.base_url, runs_dir, "--limit", "20", "--seed", "1") == 0
+        assert len(srv.requests) == first + 1 + 20  # a changed parameter misses
+    results = [json.loads(p.read_text())["metrics"] for p in
+               sorted(runs_dir.glob("*/*/*/results.json"))]
+    assert results[0] == results[1]
+    assert main(["cache", "info"]) == 0
+    assert "40 answers from 1 model(s)" in capsys.readouterr().out
+    assert main(["cache", "clear"]) == 0 and "removed 40" in capsys.readouterr().out
