@@ -111,12 +111,14 @@ async def one(s: Sample, ctx: Context) -> dict:
         shown = options(s.gold_wnid, s.id, parser.space, int(prompt.choices.get("k", 4)),
                         prompt.choices.get("distractors", "nearest"), config.seed)
         variables.update(options=option_names(shown, parser.space), k=len(shown))
-    cached = _cached(ctx, prompt.render(f"sha256:{digest}", **variables), digest)
+    cached = None
+    if ctx.cache is not None:  # look up before encoding the image: hits never pay for base64
+        cached = ctx.cache.get(_key(ctx, prompt.render(f"sha256:{digest}", **variables), digest))
     if cached is not None:
         text, latency = cached, 0.0
     else:
         try:
-            url, _ = image_data_url(data, config.image_size)
+            url, _ = image_data_url(data, config.image_size, digest)
         except ImageError as e:
             return error_record(s, str(e))
         text, latency = await ask(ctx, prompt.render(url, **variables), digest)
@@ -132,13 +134,6 @@ async def one(s: Sample, ctx: Context) -> dict:
 def _key(ctx: Context, messages: list[dict], image_sha256: str) -> str:
     return request_key(ctx.config.model_id, messages, ctx.backend.params, ctx.prompt.extra_body,
                        image_sha256)
-
-
-def _cached(ctx: Context, messages: list[dict], image_sha256: str) -> str | None:
-    """A cached answer, looked up before the image is even encoded."""
-    if ctx.cache is None:
-        return None
-    return ctx.cache.get(_key(ctx, messages, image_sha256))
 
 
 async def ask(ctx: Context, messages: list[dict], image_sha256: str) -> tuple[str, float]:

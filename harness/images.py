@@ -16,9 +16,10 @@ class ImageError(Exception):
     """The sample's image cannot be sent; recorded per sample as `image: ...`."""
 
 
-def image_data_url(data: bytes, resize: int | None = None) -> tuple[str, str]:
+def image_data_url(data: bytes, resize: int | None = None,
+                   digest: str | None = None) -> tuple[str, str]:
     """(data URL, sha256 of the original bytes). Raises ImageError for unusable files."""
-    digest = hashlib.sha256(data).hexdigest()
+    digest = digest or hashlib.sha256(data).hexdigest()
     if not data:
         raise ImageError("image: empty file")
     if resize is None and _plain_jpeg(data):  # the common case, checked without PIL

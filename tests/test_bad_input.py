@@ -176,3 +176,17 @@ def test_api_key_never_lands_on_disk(tmp_path, monkeypatch, capsys):
     assert any(p.name == "responses.sqlite" for p in files) and len(files) > 8
     for p in files:
         assert secret.encode() not in p.read_bytes(), p
+
+
+def test_server_whose_model_takes_no_images_fails_before_the_run(tmp_path, capsys):
+    def text_only(body):
+        content = body["messages"][0]["content"]
+        if isinstance(content, list) and any(p["type"] == "image_url" for p in content):
+            return 400, {"error": {"message": "this model does not support image input"}}
+        return 200, chat_reply("ok")
+
+    with FakeServer(text_only) as srv:
+        rc = main(["run", "--model", "fake", "--base-url", srv.base_url, "--output-dir",
+                   str(tmp_path)])
+        assert len(srv.requests) == 1  # the probe only: no sample was spent
+    _one_line_error(capsys, rc, 2, "takes no images?): HTTP 400 this model does not support")

@@ -69,7 +69,7 @@ def test_wrong_model_name_fails_before_any_sample(tiny_server, runs_dir, capsys)
     rc = main(["run", "--model", "llava", "--base-url", tiny_server.base_url, "--limit", "2",
                "--output-dir", str(runs_dir)])
     err = capsys.readouterr().err
-    assert rc == 2 and "refused model 'llava-hf/llava-1.5-7b-hf'" in err
+    assert rc == 2 and "for model 'llava-hf/llava-1.5-7b-hf' (wrong model name" in err
     assert not list(runs_dir.glob("**/run.json"))
 
 

@@ -13,6 +13,10 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 
+# A 16x16 grey JPEG: the smallest honest question to ask a vision model before a run.
+PROBE_IMAGE = ("data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsL"
+               "DBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAAQABABAREA/8QAF"
+               "QABAQAAAAAAAAAAAAAAAAAAAAf/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/9oACAEBAAA/AKpgB//Z")
 API_KEY_VARS = ("HARNESS_API_KEY", "OPENAI_API_KEY")
 BASE_URL_VARS = ("HARNESS_BASE_URL", "OPENAI_BASE_URL")
 
@@ -68,16 +72,21 @@ class OpenAIBackend:
         return served
 
     async def _probe(self) -> None:
-        """One 1-token text request: catches a model name the server will refuse (servers that
-        do not list local models, like `transformers serve`) before any sample is spent."""
+        """One 1-token request with a tiny image: catches a model name the server refuses
+        (servers that do not list local models, like `transformers serve`) and a model or
+        server that takes no images, before any sample is spent."""
+        content = [{"type": "image_url", "image_url": {"url": PROBE_IMAGE}},
+                   {"type": "text", "text": "Hi"}]
         try:
             await self.client.with_options(max_retries=2, timeout=60).chat.completions.create(
-                model=self.model, messages=[{"role": "user", "content": "Hi"}], max_tokens=1,
+                model=self.model, messages=[{"role": "user", "content": content}], max_tokens=1,
                 temperature=0.0)
         except openai.APIStatusError as e:
             if 400 <= e.status_code < 500 and e.status_code != 429:
-                raise BackendError(f"{self.base_url} refused model {self.model!r}: HTTP "
-                                   f"{e.status_code} {_short(e.message)}") from None
+                raise BackendError(f"{self.base_url} refused a 1-token request with an image "
+                                   f"for model {self.model!r} (wrong model name, or a model that "
+                                   f"takes no images?): HTTP {e.status_code} "
+                                   f"{_short(e.message)}") from None
         except (openai.APIConnectionError, openai.APITimeoutError):
             raise BackendError(f"cannot reach the server at {self.base_url}: start it, or fix "
                                "--base-url / HARNESS_BASE_URL") from None
