@@ -89,6 +89,8 @@ def verify(path: Path, definition: Definition) -> Entry:
     run = RunDir(path)
     if not run.results.exists():
         raise LeaderboardError(f"{path}: no results.json (run in progress or crashed); skipped")
+    if not run.samples.exists():
+        raise LeaderboardError(f"{path}: samples.jsonl is missing; the run cannot be verified")
     try:
         res = json.loads(run.results.read_text())
         cfg = run.config()

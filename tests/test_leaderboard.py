@@ -61,7 +61,8 @@ def test_build_verifies_pairs_and_writes_every_output(board_runs, tmp_path, caps
     for name, mangle in (("tampered", lambda p: p.joinpath("samples.jsonl").write_text(
                              p.joinpath("samples.jsonl").read_text().replace("tench", "dog"))),
                          ("running", lambda p: p.joinpath("results.json").unlink()),
-                         ("corrupt", lambda p: p.joinpath("results.json").write_text("{"))):
+                         ("corrupt", lambda p: p.joinpath("results.json").write_text("{")),
+                         ("no-samples", lambda p: p.joinpath("samples.jsonl").unlink())):
         dst = bad / name / "imagenet" / "x" / "1"
         shutil.copytree(made[("m2", "imagenet")], dst)
         mangle(dst)
@@ -69,7 +70,8 @@ def test_build_verifies_pairs_and_writes_every_output(board_runs, tmp_path, caps
     assert main(["leaderboard", "build", str(runs), str(bad), "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "does not match samples_sha256" in err and "no results.json" in err
-    assert "unreadable" in err and err.count("left out:") == 3
+    assert "unreadable" in err and "samples.jsonl is missing" in err
+    assert err.count("left out:") == 4
     assert {p.name for p in out.iterdir()} == {"README.md", "index.html", "results.csv",
                                                "results.json", "scatter.png"}
     board = json.loads((out / "results.json").read_text())

@@ -98,7 +98,9 @@ def _install_fake_package(root: Path, body: str, entry: str) -> None:
     (info / "entry_points.txt").write_text(f"[harness.tasks]\nmy_tasks = {entry}\n")
 
 
-def test_installed_package_entry_point_adds_tasks(tmp_path, monkeypatch, capsys):
+@pytest.mark.slow
+def test_installed_package_entry_point_adds_tasks(tmp_path, monkeypatch, capsys, tiny_server,
+                                                  tiny_llava):
     site = tmp_path / "site"
     _install_fake_package(site, """
         from pathlib import Path
@@ -113,10 +115,13 @@ def test_installed_package_entry_point_adds_tasks(tmp_path, monkeypatch, capsys)
     monkeypatch.syspath_prepend(str(site))
     assert main(["tasks"]) == 0
     assert re.search(r"pkg-task\t\?\timagenet-1k\tmanifest\tentry point my_tasks", _out(capsys))
-    with FakeServer(lambda b: (200, chat_reply("It is a tench."))) as srv:
-        assert main(["run", "--task", "pkg-task", "--model", "fake", "--base-url", srv.base_url,
-                     "--output-dir", str(tmp_path / "runs")]) == 0
-    assert "top1           100.0%" in _out(capsys)
+    assert main(["validate", "pkg-task"]) == 0 and "valid" in _out(capsys)
+    assert main(["run", "--task", "pkg-task", "--model", tiny_llava, "--base-url",
+                 tiny_server.base_url, "--max-tokens", "8", "--output-dir",
+                 str(tmp_path / "runs")]) == 0
+    run = Path(_out(capsys).strip().splitlines()[-1])
+    (rec,) = [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
+    assert rec["id"] == "t" and rec["gold_wnid"] == "n01440764" and rec["error"] is None
 
 
 def test_broken_plugins_are_reported_and_others_still_work(tmp_path, monkeypatch, capsys):
