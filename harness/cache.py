@@ -1,7 +1,8 @@
 """Response cache: SQLite (WAL) keyed by a content hash of what was asked.
 
-The key covers the model id, the prompt messages with every image replaced by its sha256, the
-sampling parameters and any extra request fields, so a re-run of an identical configuration is
+The key covers the model id, the prompt (its template and the per-sample variables, from which
+the messages are rendered), the image's sha256 instead of its bytes, the sampling parameters and
+any extra request fields, so a re-run of an identical configuration is
 served from disk without a single request, and any change (prompt, seed, max_tokens, image bytes)
 misses. API keys and base URLs are not part of the key and are never stored.
 """
@@ -23,19 +24,11 @@ def cache_path() -> Path:
     return cache_dir() / "responses.sqlite"
 
 
-def request_key(model: str, messages: list[dict], params: dict, extra: dict | None,
+def request_key(model: str, prompt: dict, params: dict, extra: dict | None,
                 image_sha256: str) -> str:
-    """sha256 of the request with the data URL replaced by the image's own hash."""
-    def strip(obj):
-        if isinstance(obj, dict):
-            if obj.get("type") == "image_url":
-                return {"type": "image_url", "image_sha256": image_sha256}
-            return {k: strip(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [strip(x) for x in obj]
-        return obj
-
-    blob = json.dumps({"schema": SCHEMA, "model": model, "messages": strip(messages),
+    """sha256 over the model, the prompt (template + variables: what the messages are made
+    from), the image's sha256 in place of its bytes, sampling parameters and extra fields."""
+    blob = json.dumps({"schema": SCHEMA, "model": model, "prompt": prompt, "image": image_sha256,
                        "params": params, "extra": extra}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -51,13 +51,31 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
     queue: asyncio.Queue[Sample | None] = asyncio.Queue(maxsize=2 * config.concurrency)
     state: dict = {"consecutive": 0, "abort": None}
 
+    def record(rec: dict) -> bool:
+        try:
+            rundir.append(rec)
+        except OSError as e:
+            why = "disk full" if e.errno == errno.ENOSPC else "cannot write"
+            state["abort"] = f"{why}: {rundir.samples}: {e.strerror or e}"
+            return False
+        progress.update(error=rec["error"] is not None)
+        return True
+
     async def produce() -> None:
+        inline = 0
         for s in samples:
             if state["abort"]:
                 break
-            if s.id not in done:
-                done.add(s.id)
+            if s.id in done:
+                continue
+            done.add(s.id)
+            rec = from_cache(s, ctx) if ctx.cache is not None else None
+            if rec is None:
                 await queue.put(s)
+            elif record(rec):  # cache hits never wait for a worker
+                inline += 1
+                if inline % 256 == 0:
+                    await asyncio.sleep(0)
         for _ in range(config.concurrency):
             await queue.put(None)
 
@@ -66,7 +84,7 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
             if state["abort"]:
                 continue
             try:
-                rec = await one(s, ctx)
+                rec = await one(s, ctx, use_cache=False)
             except StopRun as e:
                 state["abort"] = str(e)
                 continue
@@ -79,13 +97,7 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
             state["consecutive"] = state["consecutive"] + 1 if transient else 0
             if state["consecutive"] >= max_fail:
                 state["abort"] = f"{max_fail} requests in a row failed; last: {rec['error']}"
-            try:
-                rundir.append(rec)
-            except OSError as e:
-                why = "disk full" if e.errno == errno.ENOSPC else "cannot write"
-                state["abort"] = f"{why}: {rundir.samples}: {e.strerror or e}"
-                continue
-            progress.update(error=rec["error"] is not None)
+            record(rec)
 
     try:
         await asyncio.gather(produce(), *(work() for _ in range(config.concurrency)))
@@ -97,31 +109,53 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
                     f"`harness run --resume {rundir.path}`")
 
 
-async def one(s: Sample, ctx: Context) -> dict:
-    """Evaluate one sample; per-sample problems become the record's `error`."""
-    config, parser, prompt = ctx.config, ctx.parser, ctx.prompt
+def _prepare(s: Sample, ctx: Context) -> tuple[bytes, str, dict, list[str] | None] | dict:
+    """(image bytes, sha256, template variables, options shown) or an error record."""
+    prompt, parser = ctx.prompt, ctx.parser
     try:
         data = s.read_bytes()
     except OSError as e:
         return error_record(s, f"image: cannot read ({e.strerror or e})")
-    digest = hashlib.sha256(data).hexdigest()
     shown = None
     variables: dict = {"sample_id": s.id}
     if prompt.choices:
         shown = options(s.gold_wnid, s.id, parser.space, int(prompt.choices.get("k", 4)),
-                        prompt.choices.get("distractors", "nearest"), config.seed)
+                        prompt.choices.get("distractors", "nearest"), ctx.config.seed)
         variables.update(options=option_names(shown, parser.space), k=len(shown))
-    cached = None
-    if ctx.cache is not None:  # look up before encoding the image: hits never pay for base64
-        cached = ctx.cache.get(_key(ctx, prompt.render(f"sha256:{digest}", **variables), digest))
-    if cached is not None:
-        text, latency = cached, 0.0
-    else:
-        try:
-            url, _ = image_data_url(data, config.image_size, digest)
-        except ImageError as e:
-            return error_record(s, str(e))
-        text, latency = await ask(ctx, prompt.render(url, **variables), digest)
+    return data, hashlib.sha256(data).hexdigest(), variables, shown
+
+
+def from_cache(s: Sample, ctx: Context) -> dict | None:
+    """The sample's record if its answer is cached (looked up before the image is encoded)."""
+    prep = _prepare(s, ctx)
+    if isinstance(prep, dict):
+        return None  # let the worker report the error
+    _, digest, variables, shown = prep
+    text = ctx.cache.get(_key(ctx, variables, digest))
+    return None if text is None else _record(s, ctx, text, 0.0, digest, shown)
+
+
+async def one(s: Sample, ctx: Context, use_cache: bool = True) -> dict:
+    """Evaluate one sample; per-sample problems become the record's `error`."""
+    if use_cache and ctx.cache is not None:
+        rec = from_cache(s, ctx)
+        if rec is not None:
+            return rec
+    prep = _prepare(s, ctx)
+    if isinstance(prep, dict):
+        return prep
+    data, digest, variables, shown = prep
+    try:
+        url, _ = image_data_url(data, ctx.config.image_size, digest)
+    except ImageError as e:
+        return error_record(s, str(e))
+    text, latency = await ask(ctx, ctx.prompt.render(url, **variables), variables, digest)
+    return _record(s, ctx, text, latency, digest, shown)
+
+
+def _record(s: Sample, ctx: Context, text: str, latency: float, digest: str,
+            shown: list[str] | None) -> dict:
+    parser = ctx.parser
     pred = read_choice(text, shown, parser) if shown is not None else parser.parse(text)
     rec = {"id": s.id, "gold_wnid": s.gold_wnid, "response": text,
            **score(s.gold_wnid, text, pred, parser.space),
@@ -131,12 +165,18 @@ async def one(s: Sample, ctx: Context) -> dict:
     return rec
 
 
-def _key(ctx: Context, messages: list[dict], image_sha256: str) -> str:
-    return request_key(ctx.config.model_id, messages, ctx.backend.params, ctx.prompt.extra_body,
+def _key(ctx: Context, variables: dict, image_sha256: str) -> str:
+    """The prompt as sent is a pure function of its template and variables, so those (with the
+    image's sha256) identify the request without rendering it."""
+    p = ctx.prompt
+    prompt = {"text": p.text, "system": p.system, "image_position": p.image_position,
+              "variables": variables}
+    return request_key(ctx.config.model_id, prompt, ctx.backend.params, p.extra_body,
                        image_sha256)
 
 
-async def ask(ctx: Context, messages: list[dict], image_sha256: str) -> tuple[str, float]:
+async def ask(ctx: Context, messages: list[dict], variables: dict,
+              image_sha256: str) -> tuple[str, float]:
     """The answer from the server (checked first, retried), stored in the cache."""
     if not ctx.checked:
         async with ctx.lock:  # one check for all workers; a failure is final for all
@@ -153,5 +193,5 @@ async def ask(ctx: Context, messages: list[dict], image_sha256: str) -> tuple[st
     text, latency = await ctx.resilience.call(
         lambda: ctx.backend.complete(messages, ctx.prompt.extra_body))
     if ctx.cache is not None:
-        ctx.cache.put(_key(ctx, messages, image_sha256), ctx.config.model_id, text)
+        ctx.cache.put(_key(ctx, variables, image_sha256), ctx.config.model_id, text)
     return text, latency
