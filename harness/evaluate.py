@@ -51,9 +51,9 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
     queue: asyncio.Queue[Sample | None] = asyncio.Queue(maxsize=2 * config.concurrency)
     state: dict = {"consecutive": 0, "abort": None}
 
-    def record(rec: dict) -> bool:
+    def record(rec: dict, flush: bool = True) -> bool:
         try:
-            rundir.append(rec)
+            rundir.append(rec, flush)
         except OSError as e:
             why = "disk full" if e.errno == errno.ENOSPC else "cannot write"
             state["abort"] = f"{why}: {rundir.samples}: {e.strerror or e}"
@@ -71,11 +71,14 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
             done.add(s.id)
             rec = from_cache(s, ctx) if ctx.cache is not None else None
             if rec is None:
+                rundir.flush()
                 await queue.put(s)
-            elif record(rec):  # cache hits never wait for a worker
+            elif record(rec, flush=False):  # cache hits never wait for a worker
                 inline += 1
                 if inline % 256 == 0:
+                    rundir.flush()
                     await asyncio.sleep(0)
+        rundir.flush()
         for _ in range(config.concurrency):
             await queue.put(None)
 

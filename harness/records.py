@@ -31,7 +31,8 @@ class Sample:
             return self.loader()
         if self.path is None:
             raise ValueError(f"sample {self.id} has no image source")
-        return Path(self.path).read_bytes()
+        with open(self.path, "rb") as f:
+            return f.read()
 
 
 @dataclass

@@ -91,10 +91,18 @@ class RunDir:
     def done_ids(self) -> set[str]:
         return {r["id"] for r in self.read_records(repair=True) if is_permanent(r)}
 
-    def append(self, record: dict) -> None:
+    def append(self, record: dict, flush: bool = True) -> None:
+        """Append one record; flush=False only where losing the line costs nothing (an answer
+        taken from the cache is found there again on resume): call flush() soon after."""
         if self._fh is None:
             self._fh = self.samples.open("a", encoding="utf-8")
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if flush:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._fh is None:
+            return
         self._fh.flush()
         now = time.monotonic()
         if now - self._synced >= FSYNC_EVERY_S:

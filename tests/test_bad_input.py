@@ -124,11 +124,11 @@ def test_disk_full_stops_cleanly_and_resume_finishes(tmp_path, capsys, monkeypat
     real = RunDir.append
     calls = {"n": 0}
 
-    def append(self, rec):
+    def append(self, rec, flush=True):
         calls["n"] += 1
         if calls["n"] > 5:
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(self, rec)
+        real(self, rec, flush)
 
     monkeypatch.setattr(RunDir, "append", append)
     with FakeServer(lambda b: (200, chat_reply("a tench"))) as srv:
