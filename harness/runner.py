@@ -72,7 +72,7 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
     if done:
         note(f"resuming {rundir.path}: {len(done)} of {config.n_samples} samples already done")
     if config.backend == "hf-classifier":
-        return _run_classifier(rundir, config, selection, done)
+        return _run_classifier(rundir, config, selection, done, fresh=not opts.resume)
     server = None
     base_url = config.base_url
     fresh = not opts.resume
@@ -126,12 +126,18 @@ def _discard(rundir: RunDir) -> None:
             break
 
 
-def _run_classifier(rundir: RunDir, config: RunConfig, selection, done: set[str]):
-    from harness.backends.hf_classifier import HFClassifier, evaluate
+def _run_classifier(rundir: RunDir, config: RunConfig, selection: Selection, done: set[str],
+                    fresh: bool):
+    from harness.backends.hf_classifier import ClassifierError, HFClassifier, evaluate
 
     try:
-        evaluate(HFClassifier(config.model_id), selection.samples, done, rundir,
-                 config.n_samples)
+        clf = HFClassifier(config.model_id)
+    except ClassifierError:
+        if fresh:
+            _discard(rundir)  # the model never loaded: no run happened
+        raise
+    try:
+        evaluate(clf, selection.samples, done, rundir, config.n_samples)
     finally:
         rundir.close()
         finalize(rundir, config)

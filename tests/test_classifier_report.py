@@ -63,6 +63,7 @@ def test_not_an_imagenet_classifier_is_a_clear_error(tmp_path, capsys):
     assert main(["run", "--model", f"hf:{tmp_path / 'missing'}", "--output-dir",
                  str(tmp_path / "runs")]) == 2
     assert "cannot load image classifier" in capsys.readouterr().err
+    assert not list((tmp_path / "runs").glob("**/run.json"))  # no empty run dir left behind
 
 
 def _v2_dir(root):
