@@ -158,6 +158,9 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig, Selection]:
     if classifier:
         model_id = opts.model[len(PREFIX):]
     base_url = None if classifier else (opts.base_url or env_base_url())
+    if base_url and urllib.parse.urlsplit(base_url).password:
+        raise RunError("the base URL carries credentials; pass the key in HARNESS_API_KEY (or "
+                       "OPENAI_API_KEY) instead, so it is never written to run.json")
     if base_url is None and not classifier and not vllm_available():
         raise RunError("no server to talk to: pass --base-url http://HOST:PORT/v1 (or set "
                        "HARNESS_BASE_URL) to attach, or `pip install 'harness-vlm[vllm]'` on a GPU "

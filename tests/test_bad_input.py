@@ -190,3 +190,10 @@ def test_server_whose_model_takes_no_images_fails_before_the_run(tmp_path, capsy
                    str(tmp_path)])
         assert len(srv.requests) == 1  # the probe only: no sample was spent
     _one_line_error(capsys, rc, 2, "takes no images?): HTTP 400 this model does not support")
+
+
+def test_credentials_in_the_base_url_are_refused(tmp_path, capsys):
+    rc = main(["run", "--base-url", "http://user:sk-secret@127.0.0.1:9/v1", "--output-dir",
+               str(tmp_path)])
+    _one_line_error(capsys, rc, 2, "pass the key in HARNESS_API_KEY")
+    assert not list(tmp_path.glob("**/run.json"))
