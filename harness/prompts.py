@@ -54,10 +54,6 @@ class Prompt:
         msgs = [{"role": "system", "content": self.system}] if self.system else []
         return msgs + [{"role": "user", "content": content}]
 
-    def messages(self, image_url: str) -> list[dict]:
-        """Messages for a prompt without per-sample variables."""
-        return self.render(image_url)
-
     @property
     def extra_body(self) -> dict | None:
         return {"chat_template": self.chat_template} if self.chat_template else None

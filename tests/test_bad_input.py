@@ -2,8 +2,6 @@
 cannot go on, or in a per-sample error record where it can; nothing done is lost."""
 import errno
 import io
-import json
-import shutil
 from pathlib import Path
 
 import pytest

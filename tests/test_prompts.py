@@ -16,7 +16,7 @@ def _decode(url: str) -> bytes:
 
 def test_open_ended_prompt_is_zhang_et_al_question():
     p = load_prompt("open-ended")
-    msgs = p.messages("data:image/jpeg;base64,AAAA")
+    msgs = p.render("data:image/jpeg;base64,AAAA")
     assert msgs == [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}},
         {"type": "text", "text": "What type of object is in this photo?"}]}]
