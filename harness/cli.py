@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-outage", type=float, default=300.0,
                    help="seconds to wait for a server that stopped answering (default 300)")
     r.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    r.add_argument("--backend", choices=["openai", "transformers"], default="openai",
+                   help="openai: an OpenAI-compatible server (default); transformers: load the "
+                   "model in this process (CPU or GPU), no server")
     r.add_argument("--image-size", type=_positive, help="resize shorter side to N px first")
     r.add_argument("--output-dir", type=Path, help="runs root (default ./runs or $HARNESS_RUNS_DIR)")
     r.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an unfinished run")
@@ -76,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=commands.cmd_ls)
 
     sub.add_parser("models", help="list model aliases").set_defaults(func=commands.cmd_models)
+
+    sv = sub.add_parser("serve", help="launch vLLM for a model alone (reuse it across runs)")
+    sv.add_argument("model")
+    sv.add_argument("--port", type=_positive)
+    sv.add_argument("--server-args", default="", help="extra args for vllm serve")
+    sv.add_argument("--log", type=Path, default=Path("vllm-server.log"))
+    sv.set_defaults(func=commands.cmd_serve)
     tk = sub.add_parser("tasks", help="list tasks, where each was found, and broken plugins")
     tk.add_argument("--json", action="store_true")
     _plugin_args(tk)

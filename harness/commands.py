@@ -17,6 +17,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                       concurrency=args.concurrency, timeout_s=args.timeout,
                       max_retries=args.max_retries, retry_budget=args.retry_budget,
                       max_outage_s=args.max_outage, cache=not args.no_cache,
+                      backend=args.backend,
                       image_size=args.image_size, runs_dir=args.output_dir, resume=args.resume,
                       server_args=tuple(args.server_args.split()))
     return _report(*run(opts))
@@ -53,6 +54,31 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"{p.alias}\t{p.model_id}\t~{p.gpu_memory_gb:.0f} GB\t{p.description}")
     print("Any other --model value is sent as the served model name.")
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start vLLM with the model's profile, print its base URL, stop it on Ctrl-C/SIGTERM."""
+    import signal
+    import time
+
+    from harness.models import resolve
+    from harness.runner import managed_vllm
+
+    server = managed_vllm(args.model, args.log, tuple(args.server_args.split()), args.port)
+    signal.signal(signal.SIGTERM, _interrupt)
+    with server:
+        print(f"serving {resolve(args.model)[0]} at {server.base_url} (Ctrl-C stops it); run "
+              f"with: harness run --model {args.model} --base-url {server.base_url}", flush=True)
+        try:
+            while server.proc is not None and server.proc.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:

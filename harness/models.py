@@ -1,4 +1,8 @@
-"""Model aliases and the vLLM launch profile for each (served name, context length, dtype)."""
+"""Model aliases and the vLLM launch profile for each (context length, dtype, extra flags).
+
+GPU memory figures are rough needs for weights + a modest KV cache at the given context length,
+to pick a GPU; vLLM itself reserves `--gpu-memory-utilization` (default 0.9) of the card.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,6 +24,14 @@ MODELS = {p.alias: p for p in [
                  28, ("--max-model-len", "4096", "--dtype", "float16")),
     ModelProfile("llava-next", "llava-hf/llava-v1.6-mistral-7b-hf", "LLaVA-NeXT Mistral 7B",
                  18, ("--max-model-len", "8192", "--dtype", "float16")),
+    ModelProfile("llava-next-vicuna", "llava-hf/llava-v1.6-vicuna-7b-hf",
+                 "LLaVA-NeXT Vicuna 7B", 18, ("--max-model-len", "4096", "--dtype", "float16")),
+    ModelProfile("qwen2-vl", "Qwen/Qwen2-VL-7B-Instruct", "Qwen2-VL 7B Instruct",
+                 20, ("--max-model-len", "8192", "--dtype", "bfloat16")),
+    ModelProfile("smolvlm", "HuggingFaceTB/SmolVLM-Instruct", "SmolVLM 2B Instruct",
+                 8, ("--max-model-len", "8192", "--dtype", "bfloat16")),
+    ModelProfile("pixtral", "mistralai/Pixtral-12B-2409", "Pixtral 12B",
+                 30, ("--max-model-len", "8192", "--tokenizer-mode", "mistral")),
 ]}
 
 

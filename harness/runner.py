@@ -57,6 +57,7 @@ class RunOptions:
     server_args: tuple[str, ...] = ()
     max_consecutive_failures: int = 20
     cache: bool = True
+    backend: str = "openai"  # or "transformers": the model in-process, no server
     retry_budget: int = 1000
     max_outage_s: float = 300.0
 
@@ -77,14 +78,17 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
     base_url = config.base_url
     fresh = not opts.resume
     try:
-        if base_url is None:
-            server = _start_vllm(config, rundir, opts.server_args)
-            base_url = server.base_url
-        backend = OpenAIBackend(base_url, config.model_id, max_tokens=config.max_tokens,
-                                temperature=config.temperature, seed=config.seed,
-                                timeout=config.timeout_s)
+        if config.backend == "transformers":
+            backend = _local_backend(config)
+        else:
+            if base_url is None:
+                server = _start_vllm(config, rundir, opts.server_args)
+                base_url = server.base_url
+            backend = OpenAIBackend(base_url, config.model_id, max_tokens=config.max_tokens,
+                                    temperature=config.temperature, seed=config.seed,
+                                    timeout=config.timeout_s)
         ctx = Context(backend, load_prompt(config.prompt), parser_for_space(task.space()),
-                      config, Resilience(_health_url(base_url), config.max_retries,
+                      config, Resilience(base_url and _health_url(base_url), config.max_retries,
                                          config.retry_budget, config.max_outage_s),
                       ResponseCache() if config.cache else None)
         asyncio.run(evaluate(selection.samples, done, ctx, rundir,
@@ -96,7 +100,8 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
         if fresh and not rundir.read_records():
             _discard(rundir)  # nothing was evaluated: leave no empty run dir behind
             rundir = None
-        hint = "" if "reach" in str(e) else f" (model aliases: {alias_help()})"
+        hint = "" if "reach" in str(e) or "load" in str(e) else \
+            f" (model aliases: {alias_help()})"
         raise BackendError(f"{e}{hint}") from None
     except Abort as e:
         raise RunError(str(e)) from None
@@ -108,6 +113,16 @@ def run(opts: RunOptions) -> tuple[RunDir, dict]:
             if rundir.samples.exists():
                 finalize(rundir, config)
     return rundir, json_results(rundir)
+
+
+def _local_backend(config: RunConfig):
+    from harness.backends.transformers_backend import LocalModelError, TransformersBackend
+
+    try:
+        return TransformersBackend(config.model_id, max_tokens=config.max_tokens,
+                                   seed=config.seed, temperature=config.temperature)
+    except LocalModelError as e:
+        raise BackendError(str(e)) from None  # like a server that cannot serve the model
 
 
 def _health_url(base_url: str) -> str:
@@ -155,13 +170,14 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig, Selection]:
     prompt = load_prompt(opts.prompt or task.prompt)
     model_id, _ = resolve(opts.model)
     classifier = is_classifier(opts.model)
+    local = opts.backend == "transformers"
     if classifier:
         model_id = opts.model[len(PREFIX):]
-    base_url = None if classifier else (opts.base_url or env_base_url())
+    base_url = None if classifier or local else (opts.base_url or env_base_url())
     if base_url and urllib.parse.urlsplit(base_url).password:
         raise RunError("the base URL carries credentials; pass the key in HARNESS_API_KEY (or "
                        "OPENAI_API_KEY) instead, so it is never written to run.json")
-    if base_url is None and not classifier and not vllm_available():
+    if base_url is None and not classifier and not local and not vllm_available():
         raise RunError("no server to talk to: pass --base-url http://HOST:PORT/v1 (or set "
                        "HARNESS_BASE_URL) to attach, or `pip install 'harness-vlm[vllm]'` on a GPU "
                        f"box to let the harness launch vLLM. Model aliases: {alias_help()}")
@@ -176,8 +192,8 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig, Selection]:
         data_fingerprint=selection.fingerprint, n_samples=selection.total,
         harness_version=__version__, created=now_iso(), cache=opts.cache,
         retry_budget=opts.retry_budget, max_outage_s=opts.max_outage_s,
-        managed_server=base_url is None and not classifier,
-        backend="hf-classifier" if classifier else "openai", machine=machine_summary())
+        managed_server=base_url is None and not classifier and not local,
+        backend="hf-classifier" if classifier else opts.backend, machine=machine_summary())
     _hint_unfinished(config, opts.runs_dir)
     return RunDir.create(config, opts.runs_dir), config, selection
 
@@ -208,16 +224,22 @@ def machine_summary() -> str:
            f"{platform.python_version()}"
 
 
-def _start_vllm(config: RunConfig, rundir: RunDir, extra: tuple[str, ...]) -> ManagedServer:
+def managed_vllm(model: str, log: Path, extra: tuple[str, ...] = (),
+                 port: int | None = None) -> ManagedServer:
+    """A ManagedServer running `vllm serve` with the model's profile (not started yet)."""
     if not vllm_available():
-        raise RunError("this run was started with a managed vLLM server, but `vllm` is not on "
-                       "PATH; install it or resume with HARNESS_BASE_URL set")
-    _, profile = resolve(config.model)
-    port = free_port()
+        raise RunError("`vllm` is not on PATH: install it (`pip install 'harness-vlm[vllm]'` on "
+                       "a GPU box) or attach to a running server with --base-url")
+    model_id, profile = resolve(model)
+    port = port or free_port()
     args = list(profile.vllm_args if profile else ()) + list(extra)
-    cmd = vllm_command(config.model_id, port, extra=args)
-    note(f"starting vLLM: {' '.join(cmd)} (log: {rundir.path / 'server.log'})")
-    server = ManagedServer(cmd, port, rundir.path / "server.log")
+    cmd = vllm_command(model_id, port, extra=args)
+    note(f"starting vLLM: {' '.join(cmd)} (log: {log})")
+    return ManagedServer(cmd, port, log)
+
+
+def _start_vllm(config: RunConfig, rundir: RunDir, extra: tuple[str, ...]) -> ManagedServer:
+    server = managed_vllm(config.model, rundir.path / "server.log", extra)
     try:
         server.start()
     except ServerError as e:

@@ -69,10 +69,8 @@ def test_stop_kills_the_whole_process_group(tmp_path):
     assert not _alive(leader) and not _alive(child)
 
 
-@pytest.mark.slow
-def test_managed_launch_end_to_end_with_a_vllm_shim(tiny_llava, tmp_path, monkeypatch, capsys):
-    """`harness run` with no base URL launches `vllm serve` (here a shim that runs
-    `transformers serve` with the same host/port), evaluates, and stops it."""
+def _vllm_shim(tmp_path):
+    """A `vllm` executable that runs `transformers serve` with the same model, host and port."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     shim = bindir / "vllm"
@@ -91,6 +89,14 @@ def test_managed_launch_end_to_end_with_a_vllm_shim(tiny_llava, tmp_path, monkey
                        "--device", "cpu", "--dtype", "float32"])
     """))
     shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    return bindir
+
+
+@pytest.mark.slow
+def test_managed_launch_end_to_end_with_a_vllm_shim(tiny_llava, tmp_path, monkeypatch, capsys):
+    """`harness run` with no base URL launches `vllm serve` (here a shim that runs
+    `transformers serve` with the same host/port), evaluates, and stops it."""
+    bindir = _vllm_shim(tmp_path)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     rc = main(["run", "--model", tiny_llava, "--limit", "3", "--max-tokens", "8",
                "--server-args", "--max-model-len 512", "--output-dir", str(tmp_path / "runs")])
@@ -111,3 +117,24 @@ def test_no_base_url_and_no_vllm_says_how_to_attach(monkeypatch, tmp_path, capsy
     assert main(["run", "--model", "llava", "--output-dir", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--base-url" in err and "[vllm]" in err and "llava-1.5-7b" in err
+
+
+@pytest.mark.slow
+def test_harness_serve_runs_until_interrupted(tiny_llava, tmp_path):
+    import subprocess
+    import signal
+    import urllib.request
+
+    env = {**os.environ, "PATH": f"{_vllm_shim(tmp_path)}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", tiny_llava, "--log",
+                             str(tmp_path / "serve.log")], stdout=subprocess.PIPE, text=True,
+                            env=env)
+    line = proc.stdout.readline()
+    url = line.split(" at ", 1)[1].split(" ", 1)[0]
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as r:
+        assert r.status == 200
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 0
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
