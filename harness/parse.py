@@ -33,7 +33,7 @@ class ParseResult:
         return asdict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Mention:
     start: int
     end: int
@@ -65,7 +65,7 @@ class Parser:
         self._corrections: dict[str, str | None] = {}
         self._windows: dict[tuple, tuple | None] = {}
         self._ranks: dict[str, int] = {}
-        self._senses: dict[str, tuple[list[str], bool]] = {}
+        self._senses: dict[str, tuple[list[str], bool, str, int]] = {}  # key -> sense choice
         self.parse = lru_cache(maxsize=200_000)(self._parse)
 
     def _build_lookup(self) -> dict[str, list[str]]:
@@ -176,25 +176,24 @@ class Parser:
         frequency order. When they fall under two or more classes, the one whose gloss and
         hypernyms share most words with the rest of the answer wins, then a sense that is
         itself a class; a remaining tie is `ambiguous`."""
-        m.sense, m.ambiguous = m.senses[0], False
         if m.key not in self._senses:
             relevant = sorted((s for s in dict.fromkeys(m.senses) if self._relevant(s)),
                               key=lambda s: lemma_key(self.wn.name(s)) != m.key)
             multi = len({c for s in relevant for c in self.space.classes_for(s)}) >= 2
-            self._senses[m.key] = relevant, multi
-        relevant, multi = self._senses[m.key]
-        if relevant:
-            m.sense = relevant[0]
+            first = relevant[0] if relevant else m.senses[0]
+            self._senses[m.key] = relevant, multi, first, self._rank(first)
+        relevant, multi, m.sense, m.rank = self._senses[m.key]
+        m.ambiguous = False
+        if multi:  # only words shared by several classes need the rest of the answer
             classes = {s: self.space.classes_for(s) for s in relevant}
-            if multi:
-                context = {stem(t) for k, t in enumerate(tokens)
-                           if not m.start <= k < m.end and t not in STOP and len(t) > 2}
-                scores = [(len(context & self._sense_words(s)), s in self.space.index, -k, s)
-                          for k, s in enumerate(relevant) if classes[s]]
-                best = max(scores)
-                tied = {c for sc in scores if sc[:2] == best[:2] for c in classes[sc[3]]}
-                m.sense, m.ambiguous = best[3], len(tied) > 1
-        m.rank = self._rank(m.sense)
+            context = {stem(t) for k, t in enumerate(tokens)
+                       if not m.start <= k < m.end and t not in STOP and len(t) > 2}
+            scores = [(len(context & self._sense_words(s)), s in self.space.index, -k, s)
+                      for k, s in enumerate(relevant) if classes[s]]
+            best = max(scores)
+            tied = {c for sc in scores if sc[:2] == best[:2] for c in classes[sc[3]]}
+            m.sense, m.ambiguous = best[3], len(tied) > 1
+            m.rank = self._rank(m.sense)
 
     def _background(self, synset: str) -> bool:
         return not self.space.classes_for(synset) and (
@@ -250,8 +249,12 @@ class Parser:
     def _subject(self, tokens: list[str], mentions: list[_Mention]) -> int:
         """Index of the mention the answer is about: the first relevant, non-negated one, moved
         on to a later, more specific hyponym ("an animal, a golden retriever")."""
+        if len(mentions) == 1:
+            return 0
+        has_negation = not NEGATORS.isdisjoint(tokens)
+
         def negated(m: _Mention) -> bool:
-            return bool(NEGATORS.intersection(tokens[max(0, m.start - 3) : m.start]))
+            return has_negation and not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
 
         best = min(range(len(mentions)), key=lambda k: (negated(mentions[k]),
                                                         mentions[k].rank == 2, k))
@@ -266,9 +269,10 @@ class Parser:
             self._corrections.clear()
         tokens, fixed = self._tokens(text)
         mentions = self._mentions(tokens)
-        fix = max((k for k, t in enumerate(tokens) if t in CORRECTIONS), default=-1)
-        if any(m.start > fix for m in mentions):  # "a bottle... actually a wine bottle"
-            mentions = [m for m in mentions if m.start > fix]
+        if CORRECTIONS.intersection(tokens):  # "a bottle... actually a wine bottle"
+            fix = max(k for k, t in enumerate(tokens) if t in CORRECTIONS)
+            if any(m.start > fix for m in mentions):
+                mentions = [m for m in mentions if m.start > fix]
         if not mentions:
             return ParseResult(None, None, None, "none")
         for m in mentions:
