@@ -48,7 +48,8 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
                    max_fail: int = 20) -> None:
     config = ctx.config
     progress = Progress(config.n_samples, done=len(done))
-    queue: asyncio.Queue[Sample | None] = asyncio.Queue(maxsize=2 * config.concurrency)
+    # (sample, what _prepare made of it): the image is read and hashed once, by the producer
+    queue: asyncio.Queue[tuple | None] = asyncio.Queue(maxsize=2 * config.concurrency)
     state: dict = {"consecutive": 0, "abort": None}
 
     def record(rec: dict, flush: bool = True) -> bool:
@@ -69,10 +70,11 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
             if s.id in done:
                 continue
             done.add(s.id)
-            rec = from_cache(s, ctx) if ctx.cache is not None else None
+            prep = _prepare(s, ctx)
+            rec = _from_cache(s, ctx, prep)
             if rec is None:
                 rundir.flush()
-                await queue.put(s)
+                await queue.put((s, prep))
             elif record(rec, flush=False):  # cache hits never wait for a worker
                 inline += 1
                 if inline % 256 == 0:
@@ -83,11 +85,12 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
             await queue.put(None)
 
     async def work() -> None:
-        while (s := await queue.get()) is not None:
+        while (item := await queue.get()) is not None:
+            s, prep = item
             if state["abort"]:
                 continue
             try:
-                rec = await one(s, ctx, use_cache=False)
+                rec = await one(s, ctx, prep)
             except StopRun as e:
                 state["abort"] = str(e)
                 continue
@@ -128,23 +131,18 @@ def _prepare(s: Sample, ctx: Context) -> tuple[bytes, str, dict, list[str] | Non
     return data, hashlib.sha256(data).hexdigest(), variables, shown
 
 
-def from_cache(s: Sample, ctx: Context) -> dict | None:
+def _from_cache(s: Sample, ctx: Context, prep: tuple | dict) -> dict | None:
     """The sample's record if its answer is cached (looked up before the image is encoded)."""
-    prep = _prepare(s, ctx)
-    if isinstance(prep, dict):
-        return None  # let the worker report the error
+    if ctx.cache is None or isinstance(prep, dict):
+        return None  # no cache, or an error record the worker reports
     _, digest, variables, shown = prep
     text = ctx.cache.get(_key(ctx, variables, digest))
     return None if text is None else _record(s, ctx, text, 0.0, digest, shown)
 
 
-async def one(s: Sample, ctx: Context, use_cache: bool = True) -> dict:
-    """Evaluate one sample; per-sample problems become the record's `error`."""
-    if use_cache and ctx.cache is not None:
-        rec = from_cache(s, ctx)
-        if rec is not None:
-            return rec
-    prep = _prepare(s, ctx)
+async def one(s: Sample, ctx: Context, prep: tuple | dict) -> dict:
+    """Ask the model about one prepared sample; per-sample problems become the record's
+    `error`."""
     if isinstance(prep, dict):
         return prep
     data, digest, variables, shown = prep
