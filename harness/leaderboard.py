@@ -24,7 +24,7 @@ from harness.baselines import cnn_baselines, published_vlms
 from harness.report import N_V2, baseline_rows
 from harness.resources import named_yaml
 from harness.results import metrics as recompute
-from harness.stats import wilson
+from harness.stats import accuracy
 from harness.store import RunDir, now_iso
 
 DEF_FIELDS = {"name", "title", "description", "label_space", "imagenet_task", "shift_tasks",
@@ -149,11 +149,6 @@ def collect(patterns: list[str], definition: Definition) -> list[Entry]:
     return list(chosen.values())
 
 
-def _ci(k: int, n: int) -> dict:
-    lo, hi = wilson(k, n)
-    return {"value": k / n, "ci_low": lo, "ci_high": hi}
-
-
 def measured_rows(entries: list[Entry], definition: Definition) -> list[dict]:
     """One row per (model, prompt) with its ImageNet and V2 runs paired."""
     groups: dict[tuple, dict[str, Entry]] = {}
@@ -168,14 +163,14 @@ def measured_rows(entries: list[Entry], definition: Definition) -> list[dict]:
         k_in = n_in = 0
         if base:
             k_in, n_in = base.metrics["top1"]["k"], base.metrics["top1"]["n"]
-            row["imagenet"] = _ci(k_in, n_in)
+            row["imagenet"] = accuracy(k_in, n_in)
             row["imagenet_contains"] = base.metrics["contains"]["value"]
             row["imagenet_hierarchical"] = base.metrics["hierarchical"]["value"]
             row["n_imagenet"] = n_in
         for task in definition.shift_tasks:
             if task in by_task:
                 m = by_task[task].metrics["top1"]
-                row[f"v2_{VARIANT_OF[task]}"] = _ci(m["k"], m["n"])
+                row[f"v2_{VARIANT_OF[task]}"] = accuracy(m["k"], m["n"])
                 if task == definition.primary_shift:
                     row["n_v2"] = m["n"]
                     if base:
@@ -199,7 +194,7 @@ def published_rows(definition: Definition) -> list[dict]:
                "drop": b["drop"], "effective_robustness": b["effective_robustness"]}
         for v, acc in other[b["model"]].v2.items():
             if acc is not None:
-                row[f"v2_{v}"] = _ci(round(acc * N_V2), N_V2)
+                row[f"v2_{v}"] = accuracy(round(acc * N_V2), N_V2)
         rows.append({k: v for k, v in row.items() if v is not None})
     return rows
 

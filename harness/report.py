@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.baselines import VARIANTS, cnn_baselines, published_vlms
 from harness.generalization import baseline_fit, drop, effective_robustness
-from harness.stats import paired, wilson
+from harness.stats import accuracy, paired
 from harness.store import RunDir
 
 V2_TASKS = {f"imagenet-v2-{v}": v for v in VARIANTS}
@@ -83,16 +83,11 @@ def generalization(imagenet_run: Path, v2_runs: list[Path]) -> list[dict]:
         if base.n == 0 or run.n == 0:
             raise ReportError(f"{path if run.n == 0 else imagenet_run}: run has no samples")
         rows.append({"model": run.model, "variant": variant,
-                     "imagenet": _acc(base.k, base.n), "v2": _acc(run.k, run.n),
+                     "imagenet": accuracy(base.k, base.n), "v2": accuracy(run.k, run.n),
                      "drop": drop(base.k, base.n, run.k, run.n),
                      "effective_robustness": effective_robustness(base.k, base.n, run.k, run.n,
                                                                   variant)})
     return rows
-
-
-def _acc(k: int, n: int) -> dict:
-    lo, hi = wilson(k, n)
-    return {"value": k / n, "ci_low": lo, "ci_high": hi, "method": "wilson", "n": n}
 
 
 N_VAL, N_V2 = 50_000, 10_000  # published accuracies are on the full test sets
@@ -107,10 +102,10 @@ def baseline_rows(variant: str = "matched-frequency") -> list[dict]:
         row = {"model": b.model, "kind": b.kind, "imagenet": None, "v2": None, "drop": None,
                "effective_robustness": None, "source": b.source, "published": True}
         if b.val is not None:
-            row["imagenet"] = _acc(round(b.val * N_VAL), N_VAL)
+            row["imagenet"] = accuracy(round(b.val * N_VAL), N_VAL)
         if b.val is not None and v2 is not None:
             k_in, k_v2 = round(b.val * N_VAL), round(v2 * N_V2)
-            row.update(v2=_acc(k_v2, N_V2), drop=drop(k_in, N_VAL, k_v2, N_V2),
+            row.update(v2=accuracy(k_v2, N_V2), drop=drop(k_in, N_VAL, k_v2, N_V2),
                        effective_robustness=effective_robustness(k_in, N_VAL, k_v2, N_V2,
                                                                  variant))
         out.append(row)

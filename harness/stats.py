@@ -44,11 +44,15 @@ def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     return lo, hi
 
 
-def proportion(flags: Sequence[bool], method: str = "wilson") -> dict:
-    n, k = len(flags), sum(bool(f) for f in flags)
+def accuracy(k: int, n: int, method: str = "wilson") -> dict:
+    """k of n right, with its 95% interval: the one shape every reported accuracy takes."""
     lo, hi = (wilson if method == "wilson" else clopper_pearson)(k, n)
     return {"value": k / n if n else 0.0, "ci_low": lo, "ci_high": hi, "method": method,
             "k": k, "n": n}
+
+
+def proportion(flags: Sequence[bool], method: str = "wilson") -> dict:
+    return accuracy(sum(bool(f) for f in flags), len(flags), method)
 
 
 def bootstrap_mean(values: Sequence[float], n_resamples: int = 2000,
