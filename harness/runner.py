@@ -29,7 +29,7 @@ from harness.scoring import score
 from harness.resilience import Resilience
 from harness.store import RunDir, iter_runs, now_iso
 from harness.registry import get_task
-from harness.tasks import Selection
+from harness.tasks import Selection, Task
 from harness.wordnet import BUILTIN_SPACES, LabelSpace, custom_space, label_space
 
 
@@ -64,8 +64,7 @@ class RunOptions:
 
 def run(opts: RunOptions) -> tuple[RunDir, dict]:
     """Evaluate and write the run dir; returns it with results.json's content."""
-    rundir, config, selection = _open_run(opts)
-    task = get_task(config.task)
+    rundir, config, task, selection = _open_run(opts)
     if opts.resume and selection.fingerprint != config.data_fingerprint:
         raise RunError(f"{rundir.path}: the task's data changed since this run started "
                        "(fingerprint differs); start a new run instead of resuming")
@@ -159,13 +158,14 @@ def _run_classifier(rundir: RunDir, config: RunConfig, selection: Selection, don
     return rundir, json_results(rundir)
 
 
-def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig, Selection]:
-    """The run dir, its config and its samples (selected once: a 50k-file listing is not free)."""
+def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig, Task, Selection]:
+    """The run dir, its config, task and samples (each found once: task discovery reads every
+    plugin, and a 50k-file listing is not free)."""
     if opts.resume:
         rundir = RunDir(opts.resume)
         config = rundir.config()
         task = get_task(config.task)
-        return rundir, config, task.select(config.data_dir, config.limit, config.seed)
+        return rundir, config, task, task.select(config.data_dir, config.limit, config.seed)
     task = get_task(opts.task)
     prompt = load_prompt(opts.prompt or task.prompt)
     model_id, _ = resolve(opts.model)
@@ -195,7 +195,7 @@ def _open_run(opts: RunOptions) -> tuple[RunDir, RunConfig, Selection]:
         managed_server=base_url is None and not classifier and not local,
         backend="hf-classifier" if classifier else opts.backend, machine=machine_summary())
     _hint_unfinished(config, opts.runs_dir)
-    return RunDir.create(config, opts.runs_dir), config, selection
+    return RunDir.create(config, opts.runs_dir), config, task, selection
 
 
 def _hint_unfinished(config: RunConfig, root: Path | None) -> None:
