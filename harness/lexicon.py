@@ -73,7 +73,9 @@ SUFFIXES = (("ies", "y"), ("ves", "f"), ("ves", "fe"), ("ches", "ch"), ("shes", 
 
 
 def normalise(text: str) -> str:
-    """Strip reasoning, fences, JSON wrappers, markdown and answer prefixes; lowercase."""
+    """Strip reasoning, fences, JSON wrappers, list bullets and answer prefixes; lowercase.
+    Markdown markers ("**", "#") are removed only where they hide a bullet or a prefix: the
+    tokenizer (TOKEN_RE) skips them anyway, and this runs once per answer."""
     if "<" in text:
         text = THINK_RE.sub(" ", text)
     if "`" in text:
@@ -89,12 +91,12 @@ def normalise(text: str) -> str:
                         break
         except ValueError:
             pass
-    text = MARKUP_RE.sub(" ", text)
-    if "\n" in text or text[:1] in "-+•0123456789":
-        text = BULLET_RE.sub(" ", text)
-    if ":" in text or "-" in text:
+    if "\n" in text or ":" in text or "-" in text or text[:1] in "+•0123456789":
+        text = MARKUP_RE.sub(" ", text)
+        if "\n" in text or text.lstrip()[:1] in "-+•0123456789":
+            text = BULLET_RE.sub(" ", text)
         text = PREFIX_RE.sub("", text.strip())
-    return text.lower().replace("\u2019", "'")
+    return text.lower()
 
 
 @lru_cache(maxsize=100_000)

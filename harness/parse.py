@@ -7,6 +7,7 @@ space first, context words break ties between classes), then take the first ment
 """
 from __future__ import annotations
 
+import gc
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -16,10 +17,10 @@ from harness.lexicon import (ALIASES, BACKGROUND, BACKGROUND_ROOTS, CONNECTORS, 
 from harness.lexicon import key as lemma_key
 from harness.wordnet import LabelSpace, clip_names, imagenet_classes, label_space, wordnet
 
-_MISSING = object()
+_MISSING, _STOP, _LONGER = object(), object(), object()
 
 
-@dataclass
+@dataclass(slots=True)
 class ParseResult:
     """What an answer names: the class in the label space, the most specific synset, and how."""
 
@@ -33,16 +34,24 @@ class ParseResult:
         return asdict(self)
 
 
-@dataclass(slots=True)
+class _Word:
+    """A lemma found at some window of tokens, with its sense choice made once per key."""
+
+    __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank")
+
+    def __init__(self, n: int, senses: list[str], how: str, key: str) -> None:
+        self.n, self.senses, self.how, self.key = n, senses, how, key
+
+
 class _Mention:
-    start: int
-    end: int
-    senses: list[str]
-    how: str  # lemma | inflection | fuzzy
-    key: str = ""
-    sense: str = ""
-    ambiguous: bool = False
-    rank: int = 2
+    """One occurrence of a word in an answer; sense and rank may differ from the word's default
+    when the context disambiguates it."""
+
+    __slots__ = ("start", "end", "word", "sense", "rank", "ambiguous")
+
+    def __init__(self, start: int, end: int, word: _Word) -> None:
+        self.start, self.end, self.word = start, end, word
+        self.sense, self.rank, self.ambiguous = word.sense, word.rank, False
 
 
 class Parser:
@@ -54,19 +63,30 @@ class Parser:
         self.lookup = self._build_lookup()
         self.glosses = self._build_context_words()
         self.vocab = {w for key in self.lookup for w in key.split("_")}
-        self.span: dict[str, int] = {}  # first word -> most words in a usable key
+        self.prefixes: set[str] = set()  # "ice", "ice_cream": word runs that start a longer key
         for key, senses in self.lookup.items():
+            if "_" not in key:
+                continue
             words = key.split("_")
-            if len(words) > 1 and any(w in STOP for w in words) and not any(
-                    map(self._relevant, senses)):
-                continue  # never matchable: see _find
-            self.span[words[0]] = max(self.span.get(words[0], 0), len(words))
+            if any(w in STOP for w in words) and not any(map(self._relevant, senses)):
+                continue  # never matchable: see _match
+            self.prefixes.update("_".join(words[:k]) for k in range(1, len(words)))
         self.fuzzy = self._build_fuzzy_index()
-        self._corrections: dict[str, str | None] = {}
-        self._windows: dict[tuple, tuple | None] = {}
+        # Caches filled while parsing; answers share most words, so each is worked out once.
+        self._clean: set[str] = set()  # tokens that need no spelling correction
+        self._corrections: dict[str, str] = {}  # misspelt token -> class word
+        # (alone, in a sentence): token -> _head(token); several tokens -> _Word or None
+        self._heads: tuple[dict, dict] = ({}, {})
+        self._windows: tuple[dict, dict] = ({}, {})
+        self._words: dict[str, _Word] = {}  # lemma key -> _Word (sense chosen once)
         self._ranks: dict[str, int] = {}
-        self._senses: dict[str, tuple[list[str], bool, str, int]] = {}  # key -> sense choice
+        self._about: dict[str, tuple] = {}  # sense -> _describe(sense)
+        self._results: dict[tuple[str, ...], ParseResult] = {}  # normalised tokens -> result
         self.parse = lru_cache(maxsize=200_000)(self._parse)
+        # The ~300k containers above live as long as the process; in the permanent generation
+        # the garbage collector stops walking them on each full collection (one such walk cost
+        # ~70 ms per 50k parsed answers).
+        gc.freeze()
 
     def _build_lookup(self) -> dict[str, list[str]]:
         """Normalised lemma key ('hot_dog', 't_shirt') -> wnids in sense order, + CLIP names."""
@@ -118,26 +138,18 @@ class Parser:
             out[wnid] = {stem(w) for w in words if w not in STOP and len(w) > 2}
         return out
 
-    def _find(self, tokens: list[str], i: int) -> _Mention | None:
-        """Longest lemma starting at token i (memoised on the token window)."""
-        first = tokens[i]
-        if first in STOP and first not in self.span:
-            return None
-        longest = min(MAX_NGRAM, max(self.span.get(first, 1), 2), len(tokens) - i)
-        window = (len(tokens) > 1, *tokens[i : i + longest])
-        hit = self._windows.get(window, _MISSING)
-        if hit is _MISSING:
-            hit = self._windows[window] = self._match(window[1:], window[0])
-        if hit is None:
-            return None
-        n, senses, how, key = hit
-        return _Mention(i, i + n, senses, how, key)
+    def _head(self, token: str, in_sentence: bool) -> object:
+        """What a token starts: _LONGER if it begins a multi-word lemma, _STOP if nothing,
+        else its one-word match (a _Word or None)."""
+        if token in self.prefixes:
+            return _LONGER
+        return _STOP if token in STOP else self._match((token,), in_sentence)
 
-    def _match(self, window: tuple[str, ...], in_sentence: bool) -> tuple | None:
-        """(n words, senses, how, key) of the longest lemma at the window's start. The last
-        word may be inflected, and "trolley bus" may be written "trolleybus". N-grams holding a
-        function word must name something relevant, so "a man" is not the place A'man,
-        "a cup of tea" is a cup, and "don't know" is no noun."""
+    def _match(self, window: tuple[str, ...], in_sentence: bool) -> _Word | None:
+        """The longest lemma at the window's start. The last word may be inflected, and
+        "trolley bus" may be written "trolleybus". N-grams holding a function word must name
+        something relevant, so "a man" is not the place A'man, "a cup of tea" is a cup, and
+        "don't know" is no noun."""
         for n in range(len(window), 0, -1):
             words = list(window[:n])
             if n == 1 and (words[0] in STOP or words[0].isdigit() or
@@ -151,49 +163,77 @@ class Parser:
             for key, how in keys:
                 senses = self.lookup.get(key)
                 if senses and not (edge_stop and not any(map(self._relevant, senses))):
-                    return n, senses, how, key
+                    return self._word(n, senses, how, key)
         return None
 
-    def _mentions(self, tokens: list[str]) -> list[_Mention]:
-        found, i = [], 0
-        while i < len(tokens):
-            m = self._find(tokens, i)
-            if m is None:
+    def _word(self, n: int, senses: list[str], how: str, key: str) -> _Word:
+        """Sense choice for a lemma: among senses relevant to the label space, those the word is
+        the main name of first ("turtle" the reptile before the turtleneck), then WordNet
+        frequency order. `multi`: the relevant senses fall under 2+ classes (see _disambiguate)."""
+        word = _Word(n, senses, how, key)
+        base = self._words.get(key)
+        if base is None:
+            relevant = sorted((s for s in dict.fromkeys(senses) if self._relevant(s)),
+                              key=lambda s: lemma_key(self.wn.name(s)) != key)
+            base = self._words[key] = word
+            word.relevant = relevant
+            word.multi = len({c for s in relevant for c in self.space.classes_for(s)}) >= 2
+            word.sense = relevant[0] if relevant else senses[0]
+            word.rank = self._rank(word.sense)
+        word.relevant, word.multi, word.sense, word.rank = (base.relevant, base.multi, base.sense,
+                                                            base.rank)
+        return word
+
+    def _mentions(self, tokens: tuple[str, ...]) -> list[_Mention]:
+        """Longest lemma matches left to right (memoised per token window)."""
+        found, i, n = [], 0, len(tokens)
+        heads, windows = self._heads[n > 1], self._windows[n > 1]
+        lookup, prefixes = self.lookup, self.prefixes
+        while i < n:
+            first = tokens[i]
+            word = heads.get(first, _MISSING)
+            if word is _MISSING:
+                word = heads[first] = self._head(first, n > 1)
+            if word is _STOP:
                 i += 1
                 continue
-            if not (m.end < len(tokens) and tokens[m.end] == "of" and
-                    tokens[m.start] in QUANTIFIERS and m.end - m.start == 1):
-                found.append(m)
-            i = m.end
+            if word is _LONGER or (i + 1 < n and first + tokens[i + 1] in lookup):
+                # as far as the words so far start a longer lemma, and one word more (or a
+                # two-word spelling joined up: "trolley bus")
+                j, run = i + 1, first
+                while j < n and j - i < MAX_NGRAM and run in prefixes:
+                    run += "_" + tokens[j]
+                    j += 1
+                window = tokens[i : max(j, i + 2)]
+                word = windows.get(window, _MISSING)
+                if word is _MISSING:
+                    word = windows[window] = self._match(window, n > 1)
+            if word is None:
+                i += 1
+                continue
+            end = i + word.n
+            if not (word.n == 1 and end < n and tokens[end] == "of" and first in QUANTIFIERS):
+                found.append(_Mention(i, end, word))
+            i = end
         return found
 
     def _relevant(self, synset: str) -> bool:
         return bool(self.space.classes_for(synset)) or self.space.is_ancestor_of_class(synset)
 
-    def _resolve(self, m: _Mention, tokens: list[str]) -> None:
-        """Pick the mention's sense: among senses relevant to the label space, those the word
-        is the main name of first ("turtle" the reptile before the turtleneck), then WordNet
-        frequency order. When they fall under two or more classes, the one whose gloss and
-        hypernyms share most words with the rest of the answer wins, then a sense that is
-        itself a class; a remaining tie is `ambiguous`."""
-        if m.key not in self._senses:
-            relevant = sorted((s for s in dict.fromkeys(m.senses) if self._relevant(s)),
-                              key=lambda s: lemma_key(self.wn.name(s)) != m.key)
-            multi = len({c for s in relevant for c in self.space.classes_for(s)}) >= 2
-            first = relevant[0] if relevant else m.senses[0]
-            self._senses[m.key] = relevant, multi, first, self._rank(first)
-        relevant, multi, m.sense, m.rank = self._senses[m.key]
-        m.ambiguous = False
-        if multi:  # only words shared by several classes need the rest of the answer
-            classes = {s: self.space.classes_for(s) for s in relevant}
-            context = {stem(t) for k, t in enumerate(tokens)
-                       if not m.start <= k < m.end and t not in STOP and len(t) > 2}
-            scores = [(len(context & self._sense_words(s)), s in self.space.index, -k, s)
-                      for k, s in enumerate(relevant) if classes[s]]
-            best = max(scores)
-            tied = {c for sc in scores if sc[:2] == best[:2] for c in classes[sc[3]]}
-            m.sense, m.ambiguous = best[3], len(tied) > 1
-            m.rank = self._rank(m.sense)
+    def _disambiguate(self, m: _Mention, tokens: tuple[str, ...]) -> None:
+        """A word shared by several classes: the sense whose class gloss and hypernyms share
+        most words with the rest of the answer wins, then a sense that is itself a class; a
+        remaining tie is `ambiguous`."""
+        relevant = m.word.relevant
+        classes = {s: self.space.classes_for(s) for s in relevant}
+        context = {stem(t) for k, t in enumerate(tokens)
+                   if not m.start <= k < m.end and t not in STOP and len(t) > 2}
+        scores = [(len(context & self._sense_words(s)), s in self.space.index, -k, s)
+                  for k, s in enumerate(relevant) if classes[s]]
+        best = max(scores)
+        tied = {c for sc in scores if sc[:2] == best[:2] for c in classes[sc[3]]}
+        m.sense, m.ambiguous = best[3], len(tied) > 1
+        m.rank = self._rank(m.sense)
 
     def _background(self, synset: str) -> bool:
         return not self.space.classes_for(synset) and (
@@ -206,15 +246,26 @@ class Parser:
                 self.wn.name(c).lower())}
         return words
 
-    def _tokens(self, text: str) -> tuple[list[str], set[int]]:
-        tokens, fixed = TOKEN_RE.findall(normalise(text)), set()
-        cache = self._corrections
+    def _tokens(self, text: str) -> tuple[tuple[str, ...], set[int]]:
+        """Normalised tokens with misspelt class words corrected, and which were corrected."""
+        tokens = TOKEN_RE.findall(normalise(text))
+        clean = self._clean
+        if clean.issuperset(tokens):
+            return tuple(tokens), set()
+        fixed = set()
         for i, t in enumerate(tokens):
-            c = cache[t] if t in cache else cache.setdefault(t, self._correct(t))
-            if c:
-                tokens[i] = c
-                fixed.add(i)
-        return tokens, fixed
+            if t in clean:
+                continue
+            c = self._corrections.get(t)
+            if c is None:
+                c = self._correct(t)
+                if c is None:
+                    clean.add(t)
+                    continue
+                self._corrections[t] = c
+            tokens[i] = c
+            fixed.add(i)
+        return tuple(tokens), fixed
 
     def _rank(self, synset: str) -> int:
         """0: a class or under one; 1: a hypernym of classes; 2: other nouns and background."""
@@ -246,61 +297,81 @@ class Parser:
             out.append(m)
         return out
 
-    def _subject(self, tokens: list[str], mentions: list[_Mention]) -> int:
+    def _subject(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> int:
         """Index of the mention the answer is about: the first relevant, non-negated one, moved
         on to a later, more specific hyponym ("an animal, a golden retriever")."""
-        if len(mentions) == 1:
-            return 0
         has_negation = not NEGATORS.isdisjoint(tokens)
-
-        def negated(m: _Mention) -> bool:
-            return has_negation and not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
-
-        best = min(range(len(mentions)), key=lambda k: (negated(mentions[k]),
-                                                        mentions[k].rank == 2, k))
+        best, best_key = 0, (True, True)
+        for k, m in enumerate(mentions):
+            negated = has_negation and not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
+            if (negated, m.rank == 2) < best_key or k == 0:
+                best, best_key = k, (negated, m.rank == 2)
         for k in range(best + 1, len(mentions)):
             if self.wn.descendants_contains(mentions[k].sense, mentions[best].sense):
                 best = k
         return best
 
     def _parse(self, text: str) -> ParseResult:
-        if len(self._windows) > 1_000_000:  # bound memory on very long streams of answers
-            self._windows.clear()
-            self._corrections.clear()
+        if len(self._windows[1]) > 1_000_000:  # bound memory on very long streams of answers
+            for cache in (*self._heads, *self._windows, self._clean, self._corrections,
+                          self._results):
+                cache.clear()
         tokens, fixed = self._tokens(text)
+        if fixed:
+            return self._read(tokens, fixed)
+        result = self._results.get(tokens)  # "A tabby cat." and "**Answer:** tabby cat"
+        if result is None:
+            result = self._results[tokens] = self._read(tokens, fixed)
+        return result
+
+    def _read(self, tokens: tuple[str, ...], fixed: set[int]) -> ParseResult:
         mentions = self._mentions(tokens)
-        if CORRECTIONS.intersection(tokens):  # "a bottle... actually a wine bottle"
+        if not CORRECTIONS.isdisjoint(tokens):  # "a bottle... actually a wine bottle"
             fix = max(k for k, t in enumerate(tokens) if t in CORRECTIONS)
             if any(m.start > fix for m in mentions):
                 mentions = [m for m in mentions if m.start > fix]
         if not mentions:
-            return ParseResult(None, None, None, "none")
+            return ParseResult(None, None, None, "none", [])
         for m in mentions:
-            self._resolve(m, tokens)
-        mentions = self._compounds(mentions)
-        mentions = mentions[self._subject(tokens, mentions):]
-        primary, group = mentions[0], [mentions[0]]
-        if fixed.intersection(range(primary.start, primary.end)):
-            primary.how = "fuzzy"
-        for prev, nxt in zip(mentions, mentions[1:]):
-            gap = tokens[prev.end : nxt.start]
-            if all(t in CONNECTORS for t in gap) and COORDINATORS.intersection(gap):
-                group.append(nxt)
-            else:
-                break
-        classes = self.space.classes_for(primary.sense)
-        wnid = classes[0] if classes else None
+            if m.word.multi:
+                self._disambiguate(m, tokens)
+        group = mentions
+        if len(mentions) > 1:
+            mentions = self._compounds(mentions)
+            mentions = group = mentions[self._subject(tokens, mentions):]
+            for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
+                gap = tokens[mentions[k - 1].end : mentions[k].start]
+                if not all(t in CONNECTORS for t in gap) or COORDINATORS.isdisjoint(gap):
+                    group = mentions[:k]
+                    break
+        primary = mentions[0]
+        sense = primary.sense
+        about = self._about.get(sense) or self._describe(sense)
+        classes, wnid, label = about
         if primary.ambiguous or len(classes) > 1:
             how = "ambiguous"
-        elif wnid is None and self.space.is_ancestor_of_class(primary.sense):
+        elif wnid is None and self.space.is_ancestor_of_class(sense):
             how = "hypernym"
-        elif primary.how == "lemma" and primary.end - primary.start == len(tokens):
+        elif fixed and not fixed.isdisjoint(range(primary.start, primary.end)):
+            how = "fuzzy"
+        elif primary.word.how == "lemma" and primary.end - primary.start == len(tokens):
             how = "exact"
         else:
-            how = primary.how
-        cands = [c for m in group for c in (self.space.classes_for(m.sense) or (m.sense,))]
-        label = self.space.label(wnid) if wnid else self.wn.name(primary.sense)
-        return ParseResult(wnid, primary.sense, label, how, list(dict.fromkeys(cands)))
+            how = primary.word.how
+        if len(group) == 1:
+            cands = list(classes) if classes else [sense]
+        else:
+            cands = list(dict.fromkeys(c for m in group for c in (
+                self.space.classes_for(m.sense) or (m.sense,))))
+        return ParseResult(wnid, sense, label, how, cands)
+
+    def _describe(self, sense: str) -> tuple[tuple[str, ...], str | None, str]:
+        """(classes the sense falls under, the first of them, human label), cached per sense."""
+        classes = self.space.classes_for(sense)
+        wnid = classes[0] if classes else None
+        label = self.space.label(wnid) if wnid else self.wn.name(sense)
+        self._about[sense] = classes, wnid, label
+        return classes, wnid, label
 
 
 @lru_cache(maxsize=8)
