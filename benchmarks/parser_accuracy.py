@@ -15,7 +15,8 @@ from parser_cases import check, load_cases  # noqa: E402
 
 def main() -> None:
     parser = parser_for()
-    for name in ("parser_cases.tsv", "parser_holdout.tsv"):
+    for name in ("parser_cases.tsv", "parser_holdout.tsv", "parser_holdout2.tsv",
+                 "parser_holdout3.tsv"):
         path = Path(__file__).resolve().parents[1] / "tests" / "data" / name
         cases = load_cases(path)
         misses = [(text, why) for exp, text, match in cases

@@ -44,6 +44,7 @@ large small big little tiny huge long short tall old young new good great close-
 unclear unknown uncertain determine tell identify identified recognize say said think guess
 well oh ok okay hmm sorry unable cannot can't don't main subject focus primary prominent
 enough don t know isn doesn didn aren wasn couldn wouldn ve ll re m s d
+clear blur blurry possible impossible sharp dark
 """.split())
 QUANTIFIERS = frozenset("group pair couple set bunch piece slice head herd flock school pack swarm "
                         "collection pile stack row line bowl plate cup glass bottle box bag "
@@ -64,9 +65,27 @@ BACKGROUND_ROOTS = ("n00007846", "n05220461", "n07942152", "n07950920")  # perso
 BACKGROUND = frozenset(BACKGROUND_ROOTS)
 NEGATORS = frozenset("not no t never neither nor without".split())
 NON_NOUN_ENDINGS = ("ed", "ing", "ly", "ful", "ish", "est")
-# Everyday names that WordNet files under a synset outside the ImageNet class users mean.
-ALIASES = {"computer monitor": "n03782006", "computer screen": "n03782006",
-           "pc monitor": "n03782006", "lcd monitor": "n03782006"}
+# Everyday names whose usual meaning in a photo is not WordNet's first sense, or that WordNet
+# lacks or files under a synset outside the ImageNet class users mean. Any noun synset may be
+# named; the alias is the word's first sense.
+ALIASES = {
+    "computer monitor": "n03782006", "computer screen": "n03782006", "pc monitor": "n03782006",
+    "lcd monitor": "n03782006",  # monitor (class), not the CRT screen
+    "smartphone": "n02992529", "smart phone": "n02992529", "iphone": "n02992529",
+    "mobile": "n02992529",  # cellular telephone
+    "tv": "n04404412", "tv set": "n04404412", "flat screen tv": "n04404412",  # television class
+    "cassette tape": "n02978881", "audio cassette": "n02978881",  # cassette (class)
+    "ice cream cone": "n07614500", "ice cream cones": "n07614500",  # ice cream (class)
+    "plane": "n02691156",  # airplane before the carpenter's plane
+    "tub": "n02808440",  # bathtub before the vat
+    "van": "n04520170",  # the truck, before the camper and the vanguard
+    "serpent": "n01726692", "spud": "n07710616",
+    "slot machine": "n04243546",  # the one-armed bandit (class), before any coin machine
+}
+# Materials that are also class names ("rubber" eraser, "brass" plaque, "wool", "velvet",
+# "iron"): before another noun they say what it is made of ("a rubber duck", "a wool sweater").
+MATERIALS = frozenset("rubber brass wool velvet iron steel silk leather plastic metal wood stone "
+                      "paper cotton denim".split())
 SUFFIXES = (("ies", "y"), ("ves", "f"), ("ves", "fe"), ("ches", "ch"), ("shes", "sh"),
             ("xes", "x"), ("ses", "s"), ("zes", "z"), ("men", "man"), ("es", "e"), ("s", ""),
             ("our", "or"), ("ise", "ize"), ("tre", "ter"))

@@ -8,16 +8,19 @@ space first, context words break ties between classes), then take the first ment
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from harness.lexicon import (ALIASES, BACKGROUND, BACKGROUND_ROOTS, CONNECTORS, COORDINATORS,
-                             CORRECTIONS, MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS, STOP,
+                             CORRECTIONS, MATERIALS, MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS, STOP,
                              TOKEN_RE, WORD_RE, deletes, normalise, stem, variants)
 from harness.lexicon import key as lemma_key
 from harness.wordnet import LabelSpace, clip_names, imagenet_classes, label_space, wordnet
 
-_MISSING, _STOP, _LONGER = object(), object(), object()
+_MISSING, _STOP, _LONGER, _NOUN_AFTER_ARTICLE = object(), object(), object(), object()
+ARTICLES = frozenset(["a", "an", "the", "one", "some"])
+COPULAS = frozenset(["is", "are", "was", "be", "s", "like"])  # "it's" -> "it", "s"
 
 
 @dataclass(slots=True)
@@ -72,6 +75,14 @@ class Parser:
                 continue  # never matchable: see _match
             self.prefixes.update("_".join(words[:k]) for k in range(1, len(words)))
         self.fuzzy = self._build_fuzzy_index()
+        self.aliases = {lemma_key(name): wnid for name, wnid in ALIASES.items()}
+        # two-letter words that name a class ("ox", "RV", "TV") count inside sentences too
+        self.short = {k for k, senses in self.lookup.items() if len(k) < 3 and k not in STOP
+                      and any(map(self.space.classes_for, senses))} - {"ai"}  # AI, not a sloth
+        # function words that also name a class ("orange"): a noun only after an article
+        self.class_stops = {w for w in STOP if self.space.index.keys() & self.lookup.get(w, ())}
+        names = [(lemma_key(name), wnid) for wnid, name in clip_names().items() if wnid in self.space]
+        self.clip_keys = {k: w for k, w in names if [k2 for k2, _ in names].count(k) == 1}
         # Caches filled while parsing; answers share most words, so each is worked out once.
         self._clean: set[str] = set()  # tokens that need no spelling correction
         self._corrections: dict[str, str] = {}  # misspelt token -> class word
@@ -95,15 +106,17 @@ class Parser:
             key = lemma_key(lemma)
             if key:
                 table.setdefault(key, []).extend(self.wn.wnids[i] for i in ids)
+        for lemma, ids in self.wn.lemmas.items():  # "hand-held computer" written "handheld"
+            if "-" in lemma and (key := lemma_key(lemma.replace("-", ""))) not in table:
+                table[key] = [self.wn.wnids[i] for i in ids]
         for name, wnid in ALIASES.items():
-            if wnid in self.space:
-                table.setdefault(lemma_key(name), []).insert(0, wnid)
-        for wnid, name in clip_names().items():
-            if wnid in self.space:
-                key = lemma_key(name)
-                senses = table.setdefault(key, [])
-                if wnid not in senses:
-                    senses.append(wnid)
+            table.setdefault(lemma_key(name), []).insert(0, wnid)
+        for wnid, full in clip_names().items():
+            if wnid in self.space:  # "swim trunks / shorts", "kite (bird of prey)": each name
+                for name in re.split(r" / |[()]", full):
+                    senses = table.setdefault(lemma_key(name), []) if name.strip() else []
+                    if name.strip() and wnid not in senses:
+                        senses.append(wnid)
         return table
 
     def _build_fuzzy_index(self) -> dict[str, set[str]]:
@@ -143,6 +156,8 @@ class Parser:
         else its one-word match (a _Word or None)."""
         if token in self.prefixes:
             return _LONGER
+        if token in self.class_stops:
+            return _NOUN_AFTER_ARTICLE
         return _STOP if token in STOP else self._match((token,), in_sentence)
 
     def _match(self, window: tuple[str, ...], in_sentence: bool) -> _Word | None:
@@ -152,14 +167,15 @@ class Parser:
         "don't know" is no noun."""
         for n in range(len(window), 0, -1):
             words = list(window[:n])
-            if n == 1 and (words[0] in STOP or words[0].isdigit() or
-                           (len(words[0]) < 3 and in_sentence)):
+            if n == 1 and (words[0] in STOP and words[0] not in self.class_stops or
+                           words[0].isdigit() or
+                           (len(words[0]) < 3 and in_sentence and words[0] not in self.short)):
                 return None
             edge_stop = n > 1 and any(w in STOP for w in words)
             keys = [("_".join(words), "lemma")] + (
                 [("".join(words), "lemma")] if n == 2 else []) + [
                 ("_".join(words[:-1] + [b]), how) for b, how in variants(words[-1])
-                if not (n == 1 and b in STOP)]
+                if not (n == 1 and b in STOP and b not in self.class_stops)]
             for key, how in keys:
                 senses = self.lookup.get(key)
                 if senses and not (edge_stop and not any(map(self._relevant, senses))):
@@ -173,16 +189,25 @@ class Parser:
         word = _Word(n, senses, how, key)
         base = self._words.get(key)
         if base is None:
+            alias = self.aliases.get(key)
             relevant = sorted((s for s in dict.fromkeys(senses) if self._relevant(s)),
-                              key=lambda s: lemma_key(self.wn.name(s)) != key)
+                              key=lambda s: (s != alias, lemma_key(self.wn.name(s)) != key))
             base = self._words[key] = word
             word.relevant = relevant
-            word.multi = len({c for s in relevant for c in self.space.classes_for(s)}) >= 2
-            word.sense = relevant[0] if relevant else senses[0]
+            word.multi = alias is None and len(
+                {c for s in relevant for c in self.space.classes_for(s)}) >= 2
+            word.sense = alias or (relevant[0] if relevant else min(
+                senses, key=lambda s: (self._background(s), lemma_key(self.wn.name(s)) != key)))
+            clip = self.clip_keys.get(key)
+            if clip and self._rank(word.sense) == 1 and self._classes_below(word.sense) == [clip]:
+                word.sense = clip  # "tent", "couch", "scarf": the CLIP name of the one class below
             word.rank = self._rank(word.sense)
         word.relevant, word.multi, word.sense, word.rank = (base.relevant, base.multi, base.sense,
                                                             base.rank)
         return word
+
+    def _classes_below(self, synset: str) -> list[str]:
+        return [c for c in self.space.wnids if self.wn.descendants_contains(c, synset)]
 
     def _mentions(self, tokens: tuple[str, ...]) -> list[_Mention]:
         """Longest lemma matches left to right (memoised per token window)."""
@@ -194,6 +219,12 @@ class Parser:
             word = heads.get(first, _MISSING)
             if word is _MISSING:
                 word = heads[first] = self._head(first, n > 1)
+            if word is _NOUN_AFTER_ARTICLE:  # "an orange" and "an orange." but not "orange fur"
+                nominal = (i == 0 or tokens[i - 1] in ARTICLES) and (
+                    i + 1 == n or tokens[i + 1] in STOP and tokens[i + 1] not in COORDINATORS)
+                word = windows.get((first,), _MISSING) if n == 1 or nominal else _STOP
+                if word is _MISSING:
+                    word = windows[(first,)] = self._match((first,), False)
             if word is _STOP:
                 i += 1
                 continue
@@ -280,16 +311,17 @@ class Parser:
             return 2
         return 1 if self.space.is_ancestor_of_class(synset) else 2
 
-    def _compounds(self, mentions: list[_Mention]) -> list[_Mention]:
+    def _compounds(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> list[_Mention]:
         """Adjacent nouns form one ("computer monitor", "Labrador puppy", "pinwheel toy"):
         keep the better-ranked; on a tie the head (last) unless the first is a hyponym of it."""
         out: list[_Mention] = []
         for m in mentions:
             prev = out[-1] if out else None
             if prev is not None and prev.end == m.start:
-                keep_prev = prev.rank < m.rank or (prev.rank == m.rank and
-                                                    self.wn.descendants_contains(prev.sense,
-                                                                                 m.sense))
+                material = prev.end - prev.start == 1 and tokens[prev.start] in MATERIALS
+                keep_prev = not material and (prev.rank < m.rank or (
+                    prev.rank == m.rank and any(self.wn.descendants_contains(prev.sense, s)
+                                                for s in m.word.senses)))
                 if not keep_prev:
                     m.start = prev.start
                     out[-1] = m
@@ -299,13 +331,23 @@ class Parser:
 
     def _subject(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> int:
         """Index of the mention the answer is about: the first relevant, non-negated one, moved
-        on to a later, more specific hyponym ("an animal, a golden retriever")."""
-        has_negation = not NEGATORS.isdisjoint(tokens)
-        best, best_key = 0, (True, True)
-        for k, m in enumerate(mentions):
-            negated = has_negation and not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
-            if (negated, m.rank == 2) < best_key or k == 0:
-                best, best_key = k, (negated, m.rank == 2)
+        on to the predicate of "is a"/"looks like a" if that names a class and the earlier noun
+        does not, then to a later, more specific hyponym ("an animal, a golden retriever")."""
+        if NEGATORS.isdisjoint(tokens):
+            negated = [False] * len(mentions)
+            best = next((k for k, m in enumerate(mentions) if m.rank != 2), 0)
+        else:
+            negated = [not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
+                       for m in mentions]
+            best = min(range(len(mentions)), key=lambda k: (negated[k], mentions[k].rank == 2))
+        rank = mentions[best].rank
+        if rank and any(m.rank < rank for m in mentions[best + 1:]):
+            # "Based on the coat, this looks like a Samoyed.": the predicate names the class
+            cop = next((c for c in range(len(tokens) - 1) if tokens[c] in COPULAS and
+                        tokens[c + 1] in ARTICLES), len(tokens))
+            k = next((k for k, m in enumerate(mentions) if m.start > cop), 0)
+            if k > best and mentions[k].rank < rank and not negated[k]:
+                best = k
         for k in range(best + 1, len(mentions)):
             if self.wn.descendants_contains(mentions[k].sense, mentions[best].sense):
                 best = k
@@ -337,7 +379,7 @@ class Parser:
                 self._disambiguate(m, tokens)
         group = mentions
         if len(mentions) > 1:
-            mentions = self._compounds(mentions)
+            mentions = self._compounds(tokens, mentions)
             mentions = group = mentions[self._subject(tokens, mentions):]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]

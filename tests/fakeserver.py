@@ -6,6 +6,7 @@ real server rarely gives on demand (fixed answers, empty text, 4xx/5xx, no choic
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,3 +88,9 @@ class FakeServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def default_sigint() -> None:
+    """preexec_fn for a child that tests Ctrl-C: a shell that starts the suite in the background
+    (`pytest &`) ignores SIGINT and children inherit that; give it back, as in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -15,7 +15,7 @@ import pytest
 
 from harness.cli import main
 
-from fakeserver import FakeServer, chat_reply
+from fakeserver import FakeServer, chat_reply, default_sigint
 
 pytestmark = pytest.mark.slow
 ANSWERS = ["a tench", "a goldfish", "a beagle", "a tabby cat", "I don't know", "a dog"]
@@ -144,7 +144,8 @@ def test_retry_budget_stops_a_hopeless_run(tmp_path, capsys):
 
 def _spawn(url, runs, *extra) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "harness", *_base(url, runs, *extra)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
 
 
 def _wait_lines(runs: Path, n: int, timeout: float = 60) -> Path:
@@ -179,8 +180,13 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result(tmp_path, capsys):
     assert final["metrics"] == reference["metrics"] and final["n"] == reference["n"] == 100
 
 
+def _slower(body):  # the 90 samples left take ~5 s: Ctrl-C lands mid-run even on a busy box
+    time.sleep(0.1)
+    return 200, chat_reply(deterministic(body))
+
+
 def test_ctrl_c_keeps_everything_done(tmp_path):
-    with FakeServer(_slow) as srv:
+    with FakeServer(_slower) as srv:
         proc = _spawn(srv.base_url, tmp_path, "--concurrency", "2")
         run = _wait_lines(tmp_path, 10)
         proc.send_signal(signal.SIGINT)

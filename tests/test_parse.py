@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +26,16 @@ def test_labelled_answer(expected, text, match):
     got = parser_for().parse(text)
     problem = check(expected, got, match)
     assert problem is None, f"{text!r}: {problem}"
+
+
+@pytest.mark.parametrize("name", ["parser_holdout.tsv", "parser_holdout2.tsv",
+                                  "parser_holdout3.tsv"])
+def test_hold_out_answers_stay_at_least_95_percent_right(name):
+    """Answers written after the parser and never tuned on one by one: a floor, not a target."""
+    cases = load_cases(Path(__file__).parent / "data" / name)
+    misses = [(text, why) for exp, text, match in cases
+              if (why := check(exp, parser_for().parse(text), match))]
+    assert len(cases) >= 100 and len(misses) <= 0.05 * len(cases), misses
 
 
 def test_candidates_keep_every_named_option_in_order():

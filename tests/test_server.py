@@ -11,6 +11,8 @@ import pytest
 from harness.backends.server import ManagedServer, ServerError, free_port, vllm_command
 from harness.cli import main
 
+from fakeserver import default_sigint
+
 
 def test_vllm_command_for_one_image_on_loopback():
     cmd = vllm_command("llava-hf/llava-1.5-7b-hf", 8123, extra=["--dtype", "float16"])
@@ -128,7 +130,7 @@ def test_harness_serve_runs_until_interrupted(tiny_llava, tmp_path):
     env = {**os.environ, "PATH": f"{_vllm_shim(tmp_path)}{os.pathsep}{os.environ['PATH']}"}
     proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", tiny_llava, "--log",
                              str(tmp_path / "serve.log")], stdout=subprocess.PIPE, text=True,
-                            env=env)
+                            env=env, preexec_fn=default_sigint)
     line = proc.stdout.readline()
     url = line.split(" at ", 1)[1].split(" ", 1)[0]
     port = int(url.rsplit(":", 1)[1].split("/")[0])
