@@ -23,8 +23,9 @@ TOKEN_RE = re.compile(r"[a-z0-9]+|[,/;]")
 WORD_RE = re.compile(r"[a-z0-9]+")
 JSON_KEYS = ("label", "answer", "class", "object", "name", "category", "prediction")
 
-# Words that are WordNet noun lemmas but, in an answer, are function words, image talk, hedges or
-# quantifiers ("a photo of", "a group of"): they never name the object.
+# Words that are WordNet noun lemmas but, in an answer, are function words, image talk, hedges,
+# quantifiers ("a photo of", "a group of") or participles ("a bat hanging upside down"): they
+# never name the object (multi-word lemmas holding them still match: "sleeping bag").
 STOP = frozenset("""
 a an the this that these those it its it's is are was were be been being am i me my you your we
 our they their he she his her him them there here what which who whom whose where when why how
@@ -45,6 +46,9 @@ unclear unknown uncertain determine tell identify identified recognize say said 
 well oh ok okay hmm sorry unable cannot can't don't main subject focus primary prominent
 enough don t know isn doesn didn aren wasn couldn wouldn ve ll re m s d
 clear blur blurry possible impossible sharp dark
+sitting standing lying hanging running flying swimming walking eating playing holding wearing
+resting sleeping looking grazing floating crawling jumping climbing perched parked hiding feeding
+drinking riding carrying leaning posing waiting smiling growing blooming
 """.split())
 QUANTIFIERS = frozenset("group pair couple set bunch piece slice head herd flock school pack swarm "
                         "collection pile stack row line bowl plate cup glass bottle box bag "
@@ -80,8 +84,13 @@ ALIASES = {
     "tub": "n02808440",  # bathtub before the vat
     "van": "n04520170",  # the truck, before the camper and the vanguard
     "serpent": "n01726692", "spud": "n07710616",
+    "grill": "n03459591",  # the barbecue grill, before the grillroom (restaurant)
     "slot machine": "n04243546",  # the one-armed bandit (class), before any coin machine
 }
+# Words whose WordNet first (most frequent) sense is what a photo answer means, although a rarer
+# sense falls under a class: "grapes" are not grapeshot (a projectile), "a bat" is not a squash
+# racket, "wind" is not a wind instrument.
+FIRST_SENSE = frozenset("bat grape sausage wood string wind spot shell cell globe engine".split())
 # Materials that are also class names ("rubber" eraser, "brass" plaque, "wool", "velvet",
 # "iron"): before another noun they say what it is made of ("a rubber duck", "a wool sweater").
 MATERIALS = frozenset("rubber brass wool velvet iron steel silk leather plastic metal wood stone "

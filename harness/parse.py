@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from harness.lexicon import (ALIASES, BACKGROUND, BACKGROUND_ROOTS, CONNECTORS, COORDINATORS,
-                             CORRECTIONS, MATERIALS, MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS, STOP,
+                             CORRECTIONS, FIRST_SENSE, MATERIALS, MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS, STOP,
                              TOKEN_RE, WORD_RE, deletes, normalise, stem, variants)
 from harness.lexicon import key as lemma_key
 from harness.wordnet import LabelSpace, clip_names, imagenet_classes, label_space, wordnet
@@ -189,7 +189,7 @@ class Parser:
         word = _Word(n, senses, how, key)
         base = self._words.get(key)
         if base is None:
-            alias = self.aliases.get(key)
+            alias = senses[0] if key in FIRST_SENSE else self.aliases.get(key)
             relevant = sorted((s for s in dict.fromkeys(senses) if self._relevant(s)),
                               key=lambda s: (s != alias, lemma_key(self.wn.name(s)) != key))
             base = self._words[key] = word
