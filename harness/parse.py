@@ -1,22 +1,24 @@
 """Free-text answer -> WordNet synset, independent of the gold label.
 
 Steps: normalise (think blocks, code fences, JSON answers, markdown, "Answer:" prefixes), tokenise,
-find noun mentions by longest match over all WordNet noun lemmas (plus CLIP class names), undo
-plurals/inflections and British spellings, pick each mention's sense (senses relevant to the label
-space first, context words break ties between classes), then take the first mention as the subject.
+find noun mentions by longest match over all WordNet noun lemmas (plus CLIP class names and
+aliases; tables in lemmas.py, word lists in lexicon.py), undo plurals/inflections and British
+spellings, pick each mention's sense (senses relevant to the label space first, context words break
+ties between classes), join compounds, then choose the answer's subject.
 """
 from __future__ import annotations
 
 import gc
-import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
-from harness.lexicon import (ALIASES, BACKGROUND, BACKGROUND_ROOTS, CONNECTORS, COORDINATORS,
-                             CORRECTIONS, FIRST_SENSE, MATERIALS, MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS, STOP,
-                             TOKEN_RE, WORD_RE, deletes, normalise, stem, variants)
+from harness.lemmas import Lemmas, relevant
+from harness.lexicon import (BACKGROUND, BACKGROUND_ROOTS, CONNECTORS, COORDINATORS, CORRECTIONS,
+                             FIRST_SENSE, MATERIALS, MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS,
+                             QUANTIFIERS, STOP, TOKEN_RE, WORD_RE, deletes, normalise, stem,
+                             variants)
 from harness.lexicon import key as lemma_key
-from harness.wordnet import LabelSpace, clip_names, imagenet_classes, label_space, wordnet
+from harness.wordnet import LabelSpace, label_space, wordnet
 
 _MISSING, _STOP, _LONGER, _NOUN_AFTER_ARTICLE = object(), object(), object(), object()
 ARTICLES = frozenset(["a", "an", "the", "one", "some"])
@@ -63,26 +65,7 @@ class Parser:
     def __init__(self, space: LabelSpace | None = None) -> None:
         self.space = space or label_space("imagenet-1k")
         self.wn = wordnet()
-        self.lookup = self._build_lookup()
-        self.glosses = self._build_context_words()
-        self.vocab = {w for key in self.lookup for w in key.split("_")}
-        self.prefixes: set[str] = set()  # "ice", "ice_cream": word runs that start a longer key
-        for key, senses in self.lookup.items():
-            if "_" not in key:
-                continue
-            words = key.split("_")
-            if any(w in STOP for w in words) and not any(map(self._relevant, senses)):
-                continue  # never matchable: see _match
-            self.prefixes.update("_".join(words[:k]) for k in range(1, len(words)))
-        self.fuzzy = self._build_fuzzy_index()
-        self.aliases = {lemma_key(name): wnid for name, wnid in ALIASES.items()}
-        # two-letter words that name a class ("ox", "RV", "TV") count inside sentences too
-        self.short = {k for k, senses in self.lookup.items() if len(k) < 3 and k not in STOP
-                      and any(map(self.space.classes_for, senses))} - {"ai"}  # AI, not a sloth
-        # function words that also name a class ("orange"): a noun only after an article
-        self.class_stops = {w for w in STOP if self.space.index.keys() & self.lookup.get(w, ())}
-        names = [(lemma_key(name), wnid) for wnid, name in clip_names().items() if wnid in self.space]
-        self.clip_keys = {k: w for k, w in names if [k2 for k2, _ in names].count(k) == 1}
+        self.lemmas = Lemmas.build(self.space)
         # Caches filled while parsing; answers share most words, so each is worked out once.
         self._clean: set[str] = set()  # tokens that need no spelling correction
         self._corrections: dict[str, str] = {}  # misspelt token -> class word
@@ -94,69 +77,26 @@ class Parser:
         self._about: dict[str, tuple] = {}  # sense -> _describe(sense)
         self._results: dict[tuple[str, ...], ParseResult] = {}  # normalised tokens -> result
         self.parse = lru_cache(maxsize=200_000)(self._parse)
-        # The ~300k containers above live as long as the process; in the permanent generation
-        # the garbage collector stops walking them on each full collection (one such walk cost
-        # ~70 ms per 50k parsed answers).
+        # The ~300k containers of the tables live as long as the process; in the permanent
+        # generation the garbage collector stops walking them on each full collection (one such
+        # walk cost ~70 ms per 50k parsed answers).
         gc.freeze()
-
-    def _build_lookup(self) -> dict[str, list[str]]:
-        """Normalised lemma key ('hot_dog', 't_shirt') -> wnids in sense order, + CLIP names."""
-        table: dict[str, list[str]] = {}
-        for lemma, ids in self.wn.lemmas.items():
-            key = lemma_key(lemma)
-            if key:
-                table.setdefault(key, []).extend(self.wn.wnids[i] for i in ids)
-        for lemma, ids in self.wn.lemmas.items():  # "hand-held computer" written "handheld"
-            if "-" in lemma and (key := lemma_key(lemma.replace("-", ""))) not in table:
-                table[key] = [self.wn.wnids[i] for i in ids]
-        for name, wnid in ALIASES.items():
-            table.setdefault(lemma_key(name), []).insert(0, wnid)
-        for wnid, full in clip_names().items():
-            if wnid in self.space:  # "swim trunks / shorts", "kite (bird of prey)": each name
-                for name in re.split(r" / |[()]", full):
-                    senses = table.setdefault(lemma_key(name), []) if name.strip() else []
-                    if name.strip() and wnid not in senses:
-                        senses.append(wnid)
-        return table
-
-    def _build_fuzzy_index(self) -> dict[str, set[str]]:
-        """Delete-1 neighbourhoods of class-name words (>= 5 letters), for misspellings."""
-        words = {w for key, senses in self.lookup.items()
-                 if any(sn in self.space.index for sn in senses)
-                 for w in key.split("_") if len(w) >= 5 and w.isalpha()}
-        index: dict[str, set[str]] = {}
-        for w in words:
-            for d in deletes(w):
-                index.setdefault(d, set()).add(w)
-        return index
 
     def _correct(self, token: str) -> str | None:
         """A misspelt class word (edit distance ~1), if exactly one candidate fits."""
-        if (len(token) < 5 or not token.isalpha() or token in self.vocab or token in STOP
-                or token.endswith(NON_NOUN_ENDINGS) or any(b in self.vocab for b, _ in
+        if (len(token) < 5 or not token.isalpha() or token in self.lemmas.vocab or token in STOP
+                or token.endswith(NON_NOUN_ENDINGS) or any(b in self.lemmas.vocab for b, _ in
                                                             variants(token))):
             return None
-        hits = set().union(*(self.fuzzy.get(d, set()) for d in deletes(token)))
+        hits = set().union(*(self.lemmas.fuzzy.get(d, set()) for d in deletes(token)))
         return hits.pop() if len(hits) == 1 else None
-
-    def _build_context_words(self) -> dict[str, set[str]]:
-        """Stemmed words describing each class (gloss + hypernym names), for disambiguation."""
-        out: dict[str, set[str]] = {}
-        gloss = {c["wnid"]: c["gloss"] for c in imagenet_classes()}
-        for wnid in self.space.wnids:
-            words = WORD_RE.findall(gloss.get(wnid, "").lower())
-            for a in self.wn.ancestors(wnid):
-                if self.wn.depth(a) >= 4:
-                    words += WORD_RE.findall(self.wn.name(a).lower())
-            out[wnid] = {stem(w) for w in words if w not in STOP and len(w) > 2}
-        return out
 
     def _head(self, token: str, in_sentence: bool) -> object:
         """What a token starts: _LONGER if it begins a multi-word lemma, _STOP if nothing,
         else its one-word match (a _Word or None)."""
-        if token in self.prefixes:
+        if token in self.lemmas.prefixes:
             return _LONGER
-        if token in self.class_stops:
+        if token in self.lemmas.class_stops:
             return _NOUN_AFTER_ARTICLE
         return _STOP if token in STOP else self._match((token,), in_sentence)
 
@@ -165,19 +105,20 @@ class Parser:
         "trolley bus" may be written "trolleybus". N-grams holding a function word must name
         something relevant, so "a man" is not the place A'man, "a cup of tea" is a cup, and
         "don't know" is no noun."""
+        lem = self.lemmas
         for n in range(len(window), 0, -1):
             words = list(window[:n])
-            if n == 1 and (words[0] in STOP and words[0] not in self.class_stops or
+            if n == 1 and (words[0] in STOP and words[0] not in lem.class_stops or
                            words[0].isdigit() or
-                           (len(words[0]) < 3 and in_sentence and words[0] not in self.short)):
+                           (len(words[0]) < 3 and in_sentence and words[0] not in lem.short)):
                 return None
             edge_stop = n > 1 and any(w in STOP for w in words)
             keys = [("_".join(words), "lemma")] + (
                 [("".join(words), "lemma")] if n == 2 else []) + [
                 ("_".join(words[:-1] + [b]), how) for b, how in variants(words[-1])
-                if not (n == 1 and b in STOP and b not in self.class_stops)]
+                if not (n == 1 and b in STOP and b not in self.lemmas.class_stops)]
             for key, how in keys:
-                senses = self.lookup.get(key)
+                senses = self.lemmas.lookup.get(key)
                 if senses and not (edge_stop and not any(map(self._relevant, senses))):
                     return self._word(n, senses, how, key)
         return None
@@ -189,7 +130,7 @@ class Parser:
         word = _Word(n, senses, how, key)
         base = self._words.get(key)
         if base is None:
-            alias = senses[0] if key in FIRST_SENSE else self.aliases.get(key)
+            alias = senses[0] if key in FIRST_SENSE else self.lemmas.aliases.get(key)
             relevant = sorted((s for s in dict.fromkeys(senses) if self._relevant(s)),
                               key=lambda s: (s != alias, lemma_key(self.wn.name(s)) != key))
             base = self._words[key] = word
@@ -198,7 +139,7 @@ class Parser:
                 {c for s in relevant for c in self.space.classes_for(s)}) >= 2
             word.sense = alias or (relevant[0] if relevant else min(
                 senses, key=lambda s: (self._background(s), lemma_key(self.wn.name(s)) != key)))
-            clip = self.clip_keys.get(key)
+            clip = self.lemmas.clip_keys.get(key)
             if clip and self._rank(word.sense) == 1 and self._classes_below(word.sense) == [clip]:
                 word.sense = clip  # "tent", "couch", "scarf": the CLIP name of the one class below
             word.rank = self._rank(word.sense)
@@ -213,7 +154,7 @@ class Parser:
         """Longest lemma matches left to right (memoised per token window)."""
         found, i, n = [], 0, len(tokens)
         heads, windows = self._heads[n > 1], self._windows[n > 1]
-        lookup, prefixes = self.lookup, self.prefixes
+        lookup, prefixes = self.lemmas.lookup, self.lemmas.prefixes
         while i < n:
             first = tokens[i]
             word = heads.get(first, _MISSING)
@@ -249,7 +190,7 @@ class Parser:
         return found
 
     def _relevant(self, synset: str) -> bool:
-        return bool(self.space.classes_for(synset)) or self.space.is_ancestor_of_class(synset)
+        return relevant(self.space, synset)
 
     def _disambiguate(self, m: _Mention, tokens: tuple[str, ...]) -> None:
         """A word shared by several classes: the sense whose class gloss and hypernyms share
@@ -273,7 +214,7 @@ class Parser:
     def _sense_words(self, synset: str) -> set[str]:
         words: set[str] = set()
         for c in self.space.classes_for(synset) or (synset,):
-            words |= self.glosses.get(c) or {stem(w) for w in WORD_RE.findall(
+            words |= self.lemmas.glosses.get(c) or {stem(w) for w in WORD_RE.findall(
                 self.wn.name(c).lower())}
         return words
 
