@@ -295,7 +295,7 @@ class Parser:
         return best
 
     def _parse(self, text: str) -> ParseResult:
-        if len(self._windows[1]) > 1_000_000:  # bound memory on very long streams of answers
+        if len(self._results) > 500_000 or len(self._windows[1]) > 1_000_000:  # bound memory
             for cache in (*self._heads, *self._windows, self._clean, self._corrections,
                           self._results):
                 cache.clear()
