@@ -35,6 +35,8 @@ and or but nor either neither both not no yes none only also just very quite rea
 possibly probably likely seems seem appears appear looks look like can could may might will would
 shall should must do does did done have has had having get gets got show shows showing shown
 depict depicts depicting depicted feature features featuring contain contains containing see seen
+displays displayed captures captured presents portrays illustrates highlights includes including
+showcases consists consisting
 photo photograph picture image pic shot snapshot view scene closeup close frame background
 foreground front side top bottom left right center centre middle corner part edge surface
 object thing item something anything nothing stuff kind type sort variety species breed form

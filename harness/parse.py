@@ -192,14 +192,16 @@ class Parser:
     def _relevant(self, synset: str) -> bool:
         return relevant(self.space, synset)
 
-    def _disambiguate(self, m: _Mention, tokens: tuple[str, ...]) -> None:
+    def _disambiguate(self, m: _Mention, stems: list[str]) -> None:
         """A word shared by several classes: the sense whose class gloss and hypernyms share
-        most words with the rest of the answer wins, then a sense that is itself a class; a
-        remaining tie is `ambiguous`."""
+        most words with the rest of the answer (up to 40 words either side, which keeps a 1 MB
+        answer linear) wins, then a sense that is itself a class; a remaining tie is
+        `ambiguous`."""
         relevant = m.word.relevant
         classes = {s: self.space.classes_for(s) for s in relevant}
-        context = {stem(t) for k, t in enumerate(tokens)
-                   if not m.start <= k < m.end and t not in STOP and len(t) > 2}
+        context = set(stems[max(0, m.start - 40) : m.start])
+        context.update(stems[m.end : m.end + 40])
+        context.discard("")
         scores = [(len(context & self._sense_words(s)), s in self.space.index, -k, s)
                   for k, s in enumerate(relevant) if classes[s]]
         best = max(scores)
@@ -240,7 +242,8 @@ class Parser:
         return tuple(tokens), fixed
 
     def _rank(self, synset: str) -> int:
-        """0: a class or under one; 1: a hypernym of classes; 2: other nouns and background."""
+        """0: a class or under one; 1: a hypernym of classes; 2: other nouns; 3: people and
+        body parts, in most photos but (almost) never the label (lexicon.BACKGROUND)."""
         if synset not in self._ranks:
             self._ranks[synset] = self._rank_uncached(synset)
         return self._ranks[synset]
@@ -249,20 +252,25 @@ class Parser:
         if self.space.classes_for(synset):
             return 0
         if self._background(synset):
-            return 2
+            return 3
         return 1 if self.space.is_ancestor_of_class(synset) else 2
 
     def _compounds(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> list[_Mention]:
         """Adjacent nouns form one ("computer monitor", "Labrador puppy", "pinwheel toy"):
-        keep the better-ranked; on a tie the head (last) unless the first is a hyponym of it."""
+        keep the better-ranked; on a tie the head (last) unless the first is a hyponym of it.
+        Materials ("rubber duck") and lemmas made of function words ("large white" butterfly,
+        unless a kind of the next noun) are modifiers."""
         out: list[_Mention] = []
         for m in mentions:
             prev = out[-1] if out else None
             if prev is not None and prev.end == m.start:
-                material = prev.end - prev.start == 1 and tokens[prev.start] in MATERIALS
-                keep_prev = not material and (prev.rank < m.rank or (
-                    prev.rank == m.rank and any(self.wn.descendants_contains(prev.sense, s)
-                                                for s in m.word.senses)))
+                kind_of_next = any(self.wn.descendants_contains(prev.sense, s)
+                                   for s in m.word.senses)
+                words = tokens[prev.end - prev.word.n : prev.end]  # the word, not the compound
+                modifier = (prev.word.n == 1 and words[0] in MATERIALS) or (
+                    not kind_of_next and STOP.issuperset(words))
+                keep_prev = not modifier and (prev.rank < m.rank or (prev.rank == m.rank and
+                                                                     kind_of_next))
                 if not keep_prev:
                     m.start = prev.start
                     out[-1] = m
@@ -276,11 +284,14 @@ class Parser:
         does not, then to a later, more specific hyponym ("an animal, a golden retriever")."""
         if NEGATORS.isdisjoint(tokens):
             negated = [False] * len(mentions)
-            best = next((k for k, m in enumerate(mentions) if m.rank != 2), 0)
+            best = next((k for k, m in enumerate(mentions) if m.rank < 2), None)
+            if best is None:  # no relevant noun: the first other noun, else a person
+                best = next((k for k, m in enumerate(mentions) if m.rank == 2), 0)
         else:
             negated = [not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
                        for m in mentions]
-            best = min(range(len(mentions)), key=lambda k: (negated[k], mentions[k].rank == 2))
+            best = min(range(len(mentions)), key=lambda k: (negated[k], mentions[k].rank >= 2,
+                                                            mentions[k].rank == 3))
         rank = mentions[best].rank
         if rank and any(m.rank < rank for m in mentions[best + 1:]):
             # "Based on the coat, this looks like a Samoyed.": the predicate names the class
@@ -315,9 +326,11 @@ class Parser:
                 mentions = [m for m in mentions if m.start > fix]
         if not mentions:
             return ParseResult(None, None, None, "none", [])
-        for m in mentions:
-            if m.word.multi:
-                self._disambiguate(m, tokens)
+        shared = [m for m in mentions if m.word.multi]
+        if shared:  # context words, stemmed once per answer
+            stems = [stem(t) if t not in STOP and len(t) > 2 else "" for t in tokens]
+            for m in shared:
+                self._disambiguate(m, stems)
         group = mentions
         if len(mentions) > 1:
             mentions = self._compounds(tokens, mentions)

@@ -38,6 +38,17 @@ def test_hold_out_answers_stay_at_least_95_percent_right(name):
     assert len(cases) >= 100 and len(misses) <= 0.05 * len(cases), misses
 
 
+@pytest.mark.parametrize("text,label", [
+    ("crane " * 200_000, "crane"),            # a shared word, disambiguated 200k times
+    ("word " * 200_000 + "zebra", "zebra"),   # one compound 200k nouns long
+    ("not a dog " * 100_000, "dog"),
+    ("a husky or " * 100_000, "Eskimo dog"),
+])
+def test_megabyte_answers_parse_in_linear_time(text, label):
+    """Each of these took minutes when some step was quadratic in the answer's length."""
+    assert parser_for().parse(text).label == label
+
+
 def test_candidates_keep_every_named_option_in_order():
     got = parser_for().parse("It could be a husky or an Alaskan malamute")
     assert got.candidates == ["n02109961", "n02110063"]
