@@ -116,17 +116,19 @@ class Parser:
             keys = [("_".join(words), "lemma")] + (
                 [("".join(words), "lemma")] if n == 2 else []) + [
                 ("_".join(words[:-1] + [b]), how) for b, how in variants(words[-1])
-                if not (n == 1 and b in STOP and b not in self.lemmas.class_stops)]
+                if not (n == 1 and b in STOP and b not in lem.class_stops)]
             for key, how in keys:
-                senses = self.lemmas.lookup.get(key)
+                senses = lem.lookup.get(key)
                 if senses and not (edge_stop and not any(map(self._relevant, senses))):
                     return self._word(n, senses, how, key)
         return None
 
     def _word(self, n: int, senses: list[str], how: str, key: str) -> _Word:
-        """Sense choice for a lemma: among senses relevant to the label space, those the word is
-        the main name of first ("turtle" the reptile before the turtleneck), then WordNet
-        frequency order. `multi`: the relevant senses fall under 2+ classes (see _disambiguate)."""
+        """Sense choice for a lemma, made once per key: an alias or a FIRST_SENSE word's first
+        sense; else among senses relevant to the label space, those the word is the main name of
+        first ("turtle" the reptile before the turtleneck), then WordNet frequency order; a CLIP
+        class name whose sense is a hypernym of that class alone means the class. `multi`: the
+        relevant senses fall under 2+ classes (see _disambiguate)."""
         word = _Word(n, senses, how, key)
         base = self._words.get(key)
         if base is None:
