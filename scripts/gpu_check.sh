@@ -4,6 +4,11 @@
 # Not part of the test suite. Checks the CUDA paths a CPU box cannot: the in-process backend on
 # the GPU, and `transformers serve --device cuda` driven through the OpenAI client. Usage:
 #   bash scripts/gpu_check.sh [N_SAMPLES]
+# The wheels (Python 3.12, x86-64), fetched where pip can reach PyPI, into an ignored .whl/:
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_17_x86_64 -d .whl openai pydantic pydantic_core jiter distro \
+#     jsonlines annotated-types typing-inspection fastapi starlette uvicorn transformers sniffio \
+#     httpx2 httpcore2 truststore idna anyio typing-extensions opentelemetry-api
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100}
