@@ -88,6 +88,7 @@ ALIASES = {
     "serpent": "n01726692", "spud": "n07710616",
     "grill": "n03459591",  # the barbecue grill, before the grillroom (restaurant)
     "soda": "n07927512",  # the soft drink, before sodium carbonate
+    "motorcycle helmet": "n03127747", "motorbike helmet": "n03127747",  # crash helmet (class)
     "slot machine": "n04243546",  # the one-armed bandit (class), before any coin machine
 }
 # Words whose WordNet first (most frequent) sense is what a photo answer means, although a rarer
