@@ -11,6 +11,7 @@ import io
 import time
 from typing import Iterable, Iterator
 
+from harness.backends.transformers_backend import to_device
 from harness.parse import ParseResult
 from harness.progress import Progress
 from harness.images import ImageError
@@ -46,8 +47,7 @@ class HFClassifier:
             raise ClassifierError(f"cannot load image classifier {model_id!r}: "
                                   f"{str(e).splitlines()[0]}") from None
         self.torch = torch
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model.to(self.device)
+        self.device = to_device(self.model, device)
         self.offset = n - 1000
         self.wnids = label_space("imagenet-1k").wnids
 

@@ -21,6 +21,15 @@ class LocalModelError(Exception):
     pass
 
 
+def to_device(model, device: str | None = None) -> str:
+    """Move an in-process model to `device`, by default the GPU when there is one."""
+    import torch
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device)
+    return device
+
+
 class TransformersBackend:
     def __init__(self, model_id: str, *, max_tokens: int = 64, device: str | None = None,
                  max_batch: int = MAX_BATCH, seed: int | None = 0,
@@ -35,8 +44,7 @@ class TransformersBackend:
             raise LocalModelError(f"cannot load vision-language model {model_id!r}: "
                                   f"{str(e).splitlines()[0]}") from None
         self.torch = torch
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model.to(self.device)
+        self.device = to_device(self.model, device)
         self.processor.tokenizer.padding_side = "left"
         self.max_tokens, self.max_batch = max_tokens, max_batch
         self.params = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed,
