@@ -8,6 +8,7 @@ describe each class (for disambiguation).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from harness.lexicon import ALIASES, STOP, WORD_RE, deletes, stem
@@ -31,6 +32,7 @@ class Lemmas:
     def build(cls, space: LabelSpace) -> Lemmas:
         lookup = _lookup(space)
         names = [(lemma_key(n), w) for w, n in clip_names().items() if w in space]
+        uses = Counter(k for k, _ in names)  # "missile", "sunglasses" name two classes each
         return cls(
             lookup=lookup,
             vocab=frozenset(w for key in lookup for w in key.split("_")),
@@ -38,7 +40,7 @@ class Lemmas:
             fuzzy=_fuzzy(lookup, space),
             glosses=_glosses(space),
             aliases={lemma_key(name): wnid for name, wnid in ALIASES.items()},
-            clip_keys={k: w for k, w in names if [k2 for k2, _ in names].count(k) == 1},
+            clip_keys={k: w for k, w in names if uses[k] == 1},
             short=frozenset(k for k, senses in lookup.items() if len(k) < 3 and k not in STOP
                             and any(map(space.classes_for, senses))) - {"ai"},  # AI, no sloth
             class_stops=frozenset(w for w in STOP if space.index.keys() & lookup.get(w, ())),

@@ -81,7 +81,7 @@ ALIASES = {
     "mobile": "n02992529",  # cellular telephone
     "tv": "n04404412", "tv set": "n04404412", "flat screen tv": "n04404412",  # television class
     "cassette tape": "n02978881", "audio cassette": "n02978881",  # cassette (class)
-    "ice cream cone": "n07614500", "ice cream cones": "n07614500",  # ice cream (class)
+    "ice cream cone": "n07614500",  # ice cream (class); plurals come from the inflection rules
     "plane": "n02691156",  # airplane before the carpenter's plane
     "tub": "n02808440",  # bathtub before the vat
     "van": "n04520170",  # the truck, before the camper and the vanguard
