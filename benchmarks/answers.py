@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from harness.wordnet import imagenet_classes
+from harness.wordnet.graph import imagenet_classes
 
 TEMPLATES = [
     "{a} {x}.", "This is a photo of {a} {x}.", "The image shows {a} {x} {bg}.",

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workload import make_task, wait_health  # noqa: E402
 
 from harness.backends.server import free_port  # noqa: E402
-from harness.runner import RunOptions, run  # noqa: E402
+from harness.runs.run import RunOptions, run  # noqa: E402
 
 
 async def bare(base_url: str, model: str, files: list[Path], concurrency: int,
@@ -52,7 +52,7 @@ async def bare(base_url: str, model: str, files: list[Path], concurrency: int,
 
 def harness_rate(base_url: str, model: str, tasks_dir: Path, n: int, concurrency: int,
                  max_tokens: int, out: Path) -> float:
-    from harness.registry import set_task_dirs
+    from harness.tasks.registry import set_task_dirs
 
     set_task_dirs([tasks_dir])
     t0 = time.perf_counter()

@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answers import answers  # noqa: E402
 
-from harness.parse import Parser  # noqa: E402
-from harness.scoring import contains  # noqa: E402
+from harness.parse.parser import Parser  # noqa: E402
+from harness.scoring.score import contains  # noqa: E402
 
 
 def main(n: int = 50_000, repeats: int = 3) -> None:

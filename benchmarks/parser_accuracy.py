@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from harness.parse import parser_for  # noqa: E402
+from harness.parse.parser import parser_for  # noqa: E402
 from parser_cases import check, load_cases  # noqa: E402
 
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answers import answers  # noqa: E402
 
 from harness.records import RunConfig  # noqa: E402
-from harness.store import RunDir  # noqa: E402
+from harness.store.rundir import RunDir  # noqa: E402
 
 
 def make_run(root: Path, n: int) -> RunDir:

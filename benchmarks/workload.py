@@ -51,7 +51,7 @@ def wait_health(port: int, timeout: float = 30) -> None:
 def tiny_server():
     """The tiny LLaVA behind a real `transformers serve` on loopback: (base_url, model)."""
     from harness.backends.server import ManagedServer, free_port, transformers_command
-    from harness.fixtures import build_tiny_llava
+    from harness.backends.fixtures import build_tiny_llava
 
     with tempfile.TemporaryDirectory() as tmp:
         model = str(build_tiny_llava(Path(tmp) / "tiny-llava"))

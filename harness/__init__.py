@@ -12,11 +12,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "run": "harness.runner", "RunOptions": "harness.runner", "rescore": "harness.runner",
-    "Parser": "harness.parse", "ParseResult": "harness.parse", "parser_for": "harness.parse",
-    "Task": "harness.tasks", "get_task": "harness.registry", "register_task": "harness.registry",
-    "LabelSpace": "harness.wordnet", "label_space": "harness.wordnet",
-    "custom_space": "harness.wordnet", "wordnet": "harness.wordnet",
+    "run": "harness.runs.run", "RunOptions": "harness.runs.run", "rescore": "harness.runs.run",
+    "Parser": "harness.parse.parser", "ParseResult": "harness.parse.parser", "parser_for": "harness.parse.parser",
+    "Task": "harness.tasks.task", "get_task": "harness.tasks.registry", "register_task": "harness.tasks.registry",
+    "LabelSpace": "harness.wordnet.graph", "label_space": "harness.wordnet.graph",
+    "custom_space": "harness.wordnet.graph", "wordnet": "harness.wordnet.graph",
 }
 __all__ = ["__version__", *_API]
 

@@ -15,7 +15,7 @@ SAMPLE_IMAGES = REPO / "tasks" / "imagenet-sample" / "images"
 
 @pytest.fixture(scope="session")
 def tiny_llava(tmp_path_factory) -> str:
-    from harness.fixtures import build_tiny_llava
+    from harness.backends.fixtures import build_tiny_llava
 
     return str(build_tiny_llava(tmp_path_factory.mktemp("models") / "tiny-llava"))
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.parse import ParseResult
-from harness.wordnet import imagenet_classes, wordnet
+from harness.parse.parser import ParseResult
+from harness.wordnet.graph import imagenet_classes, wordnet
 
 CASES = Path(__file__).parent / "data" / "parser_cases.tsv"
 

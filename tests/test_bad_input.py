@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from harness.backends.server import free_port
-from harness.cli import main
-from harness.store import RunDir
+from harness.cli.main import main
+from harness.store.rundir import RunDir
 
 from conftest import SAMPLE_IMAGES
 from fakeserver import FakeServer, chat_reply

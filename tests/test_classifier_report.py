@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from harness.cli import main
-from harness.wordnet import label_space
+from harness.cli.main import main
+from harness.wordnet.graph import label_space
 
 from conftest import SAMPLE_IMAGES
 
@@ -17,7 +17,7 @@ def _classifier(path, always: int, num_labels: int = 1000):
     import torch
     from transformers import ResNetForImageClassification
 
-    from harness.fixtures import build_tiny_classifier
+    from harness.backends.fixtures import build_tiny_classifier
 
     build_tiny_classifier(path)
     model = ResNetForImageClassification.from_pretrained(path)

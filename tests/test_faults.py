@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
 
 from fakeserver import FakeServer, chat_reply, default_sigint
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from harness.baselines import cnn_baselines, published_vlms
-from harness.generalization import (baseline_fit, drop, effective_robustness, logit,
+from harness.report.baselines import cnn_baselines, published_vlms
+from harness.report.generalization import (baseline_fit, drop, effective_robustness, logit,
                                     relative_robustness)
 from harness.resources import resource_dir
-from harness.stats import (bootstrap_mean, clopper_pearson, diff_independent, mcnemar, paired,
+from harness.scoring.stats import (bootstrap_mean, clopper_pearson, diff_independent, mcnemar, paired,
                            wilson)
 
 
@@ -130,5 +130,5 @@ def test_shipped_baselines_cover_the_classics_with_provenance():
 
 
 def test_z95_constant_is_scipys():
-    from harness.stats import Z95
+    from harness.scoring.stats import Z95
     assert Z95 == pytest.approx(st.norm.ppf(0.975), abs=1e-15)

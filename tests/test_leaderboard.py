@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.leaderboard import CSV_COLUMNS
-from harness.store import safe_name
-from harness.wordnet import label_space
+from harness.cli.main import main
+from harness.report.leaderboard import CSV_COLUMNS
+from harness.store.rundir import safe_name
+from harness.wordnet.graph import label_space
 
 from conftest import REPO, SAMPLE_IMAGES
 from fakeserver import FakeServer, chat_reply

@@ -25,7 +25,7 @@ def test_wheel_ships_data_and_runs_from_it(tmp_path):
         assert required in names, required
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = ("import harness.resources as r, harness.registry as t, harness.generalization as g;"
+    code = ("import harness.resources as r, harness.tasks.registry as t, harness.report.generalization as g;"
             "print(r.resource_dir('tasks'));"
             "print(t.get_task('imagenet-sample').select().total);"
             "print(round(g.baseline_fit().slope, 4))")

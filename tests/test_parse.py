@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.cli import main
-from harness.parse import normalise, parser_for
+from harness.cli.main import main
+from harness.parse.parser import normalise, parser_for
 
 from parser_cases import check, load_cases
 

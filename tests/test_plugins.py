@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
 
 from conftest import REPO, SAMPLE_IMAGES
 from fakeserver import FakeServer, chat_reply
@@ -202,7 +202,7 @@ def test_multiple_choice_with_hard_negatives_end_to_end(tmp_path, capsys):
     assert tench["options"].count("n01440764") == 1
     assert len(prompts) == 100 and all(re.search(r"^A\. .*\nB\. .*\nC\. .*\nD\. .*\nE\. ", p, re.M)
                                        for p in prompts)
-    from harness.wordnet import wordnet  # hard negatives: a dog's options are all dogs
+    from harness.wordnet.graph import wordnet  # hard negatives: a dog's options are all dogs
     dog = "n02084071"
     dogs = [r for r in recs.values() if dog in wordnet().ancestors(r["gold_wnid"])]
     assert dogs and all(all(dog in wordnet().ancestors(w) for w in r["options"]) for r in dogs)

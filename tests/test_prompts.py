@@ -4,8 +4,8 @@ import io
 import pytest
 from PIL import Image
 
-from harness.images import ImageError, image_data_url
-from harness.prompts import PromptError, load_prompt
+from harness.prompts.images import ImageError, image_data_url
+from harness.prompts.prompt import PromptError, load_prompt
 
 from conftest import SAMPLE_IMAGES
 

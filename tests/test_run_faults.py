@@ -4,7 +4,7 @@ import json
 import pytest
 
 from harness.backends.server import free_port
-from harness.cli import main
+from harness.cli.main import main
 
 from fakeserver import FakeServer, chat_reply
 

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from harness.backends.server import ManagedServer, ServerError, free_port, vllm_command
-from harness.cli import main
+from harness.cli.main import main
 
 from fakeserver import default_sigint
 

@@ -1,10 +1,10 @@
 import pytest
 from scipy.stats import binomtest
 
-from harness.parse import parser_for
-from harness.scoring import contains, hier_score
-from harness.stats import proportion, wilson
-from harness.wordnet import label_space
+from harness.parse.parser import parser_for
+from harness.scoring.score import contains, hier_score
+from harness.scoring.stats import proportion, wilson
+from harness.wordnet.graph import label_space
 
 
 @pytest.mark.parametrize("k,n", [(0, 10), (3, 10), (10, 10), (50, 100), (1, 1000)])

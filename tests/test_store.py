@@ -3,7 +3,7 @@ import json
 import pytest
 
 from harness.records import RunConfig
-from harness.store import RunDir
+from harness.store.rundir import RunDir
 
 
 def _run(tmp_path) -> RunDir:

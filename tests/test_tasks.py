@@ -4,10 +4,10 @@ from collections import Counter
 
 import pytest
 
-from harness.datasources import DataError, extract_tarball, load_imagenetv2
-from harness.registry import all_tasks, get_task
-from harness.tasks import TaskError, parse_task, stratified
-from harness.wordnet import label_space
+from harness.tasks.sources import DataError, extract_tarball, load_imagenetv2
+from harness.tasks.registry import all_tasks, get_task
+from harness.tasks.task import TaskError, parse_task, stratified
+from harness.wordnet.graph import label_space
 
 from conftest import SAMPLE_IMAGES
 
@@ -135,7 +135,7 @@ def test_hf_streaming_source_reads_a_local_dataset(tmp_path, monkeypatch):
     """The HF path (streaming, image bytes, integer labels) on a parquet dataset made here."""
     import datasets
 
-    from harness.datasources import iter_hf
+    from harness.tasks.sources import iter_hf
 
     files = sorted(SAMPLE_IMAGES.iterdir())[:3]
     ds = datasets.Dataset.from_dict({

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from harness.wordnet import custom_space, imagenet_classes, label_space, wordnet
+from harness.wordnet.graph import custom_space, imagenet_classes, label_space, wordnet
 
 
 def test_imagenet_space_is_sorted_wnid_order():

@@ -1,4 +1,1 @@
-"""Model backends: an OpenAI-compatible client (vLLM or any server) and a server launcher."""
-from harness.backends.openai_backend import BackendError, OpenAIBackend
-
-__all__ = ["BackendError", "OpenAIBackend"]
+"""Backends: where answers come from (OpenAI-compatible servers, in-process models, classifiers)."""

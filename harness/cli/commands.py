@@ -1,0 +1,266 @@
+"""The implementation of each `harness` subcommand: read arguments, call the library, print."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.runs.run import RunOptions, run
+
+    opts = RunOptions(task=args.task, model=args.model, base_url=args.base_url, prompt=args.prompt,
+                      data_dir=args.data_dir, limit=args.limit, seed=args.seed,
+                      max_tokens=args.max_tokens, temperature=args.temperature,
+                      concurrency=args.concurrency, timeout_s=args.timeout,
+                      max_retries=args.max_retries, retry_budget=args.retry_budget,
+                      max_outage_s=args.max_outage, cache=not args.no_cache,
+                      backend=args.backend,
+                      image_size=args.image_size, runs_dir=args.output_dir, resume=args.resume,
+                      server_args=tuple(args.server_args.split()))
+    return _report(*run(opts))
+
+
+def _report(rundir, res: dict) -> int:
+    from harness.scoring.aggregate import table
+
+    print(table(res))
+    print(rundir.path)
+    return 0 if res["complete"] else 1
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from harness.store.rundir import iter_runs
+
+    for run in iter_runs(args.output_dir):
+        try:
+            res = json.loads(run.results.read_text())
+            top1 = res["metrics"]["top1"]["value"]
+            status = "done" if res.get("complete", True) else "partial"
+            print(f"{run.path}\t{res['task']}\t{res['model']}\tn={res['n']}\t"
+                  f"top1={100 * top1:.1f}%\t{status}")
+        except (OSError, ValueError, KeyError):
+            print(f"{run.path}\t(unfinished: no results.json)")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from harness.backends.models import MODELS
+
+    print("alias\tmodel id\tGPU memory\tdescription")
+    for p in MODELS.values():
+        print(f"{p.alias}\t{p.model_id}\t~{p.gpu_memory_gb:.0f} GB\t{p.description}")
+    print("Any other --model value is sent as the served model name.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start vLLM with the model's profile, print its base URL, stop it on Ctrl-C/SIGTERM."""
+    import signal
+    import time
+
+    from harness.backends.models import resolve
+    from harness.runs.run import managed_vllm
+
+    server = managed_vllm(args.model, args.log, tuple(args.server_args.split()), args.port)
+    signal.signal(signal.SIGTERM, _interrupt)
+    with server:
+        print(f"serving {resolve(args.model)[0]} at {server.base_url} (Ctrl-C stops it); run "
+              f"with: harness run --model {args.model} --base-url {server.base_url}", flush=True)
+        try:
+            while server.proc is not None and server.proc.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from harness.tasks.registry import catalog
+
+    cat = catalog()
+    rows = [{"name": name, "task": f.task.name, "size": f.task.size,
+             "label_space": f.task.space_name, "source": f.task.source["type"],
+             "origin": f.origin} for name, f in sorted(cat.tasks.items())]
+    problems = [{"origin": p.origin, "error": p.message} for p in cat.problems]
+    if args.json:
+        print(json.dumps({"tasks": rows, "problems": problems, "shadowed": cat.shadowed},
+                         indent=2))
+        return 0
+    print("name\tsize\tlabel space\tsource\tfound in")
+    for r in rows:
+        alias = f" (alias of {r['task']})" if r["name"] != r["task"] else ""
+        print(f"{r['name']}{alias}\t{r['size'] or '?'}\t{r['label_space']}\t{r['source']}\t"
+              f"{r['origin']}")
+    for s in cat.shadowed:
+        print(f"shadowed: {s}")
+    for p in problems:
+        print(f"BROKEN: {p['origin']}: {p['error']}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from harness.runs.validate import validate
+
+    res = validate(args.task, args.data_dir)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        print(f"task {res['task']} ({res['origin'] or 'not found'})")
+        for c in res["checks"]:
+            print(f"  ok: {c}")
+        for p in res["problems"]:
+            print(f"  problem: {p}")
+        print("valid" if res["ok"] else f"{len(res['problems'])} problem(s)")
+    return 0 if res["ok"] else 1
+
+
+def cmd_prompts(args: argparse.Namespace) -> int:
+    from harness.prompts.prompt import PromptError, all_prompts, parse_prompt
+
+    rows = []
+    for name, (path, origin) in sorted(all_prompts().items()):
+        try:
+            p = parse_prompt(path)
+            rows.append({"name": name, "origin": origin, "path": str(path),
+                         "choices": p.choices, "description": " ".join(p.description.split())})
+        except PromptError as e:
+            rows.append({"name": name, "origin": origin, "path": str(path), "error": str(e)})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['name']}\t{r['origin']}\t{r.get('error') or r['description'][:90]}")
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from harness.parse.parser import parser_for
+
+    parser = parser_for(args.label_space)
+    src = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
+    dst = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    with src, dst:
+        for n, raw in enumerate(src, 1):
+            rid, text = _parse_input_line(raw, n)
+            res = parser.parse(text) if text is not None else None
+            out = {"id": rid, **(res.to_dict() if res else {"wnid": None, "synset": None,
+                                                           "label": None, "match": "none",
+                                                           "candidates": []})}
+            dst.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _parse_input_line(raw: bytes, n: int) -> tuple[str, str | None]:
+    """JSONL {id, text} or a plain text line (id = line number). Bad bytes are replaced."""
+    line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+    if line.lstrip().startswith("{"):
+        try:
+            obj = json.loads(line)
+            if isinstance(obj, dict):
+                text = obj.get("text")
+                return str(obj.get("id", n)), text if isinstance(text, str) else None
+        except ValueError:
+            pass
+    return str(n), line
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from harness.scoring.aggregate import table
+    from harness.runs.run import rescore
+    from harness.store.rundir import RunDir
+
+    res = rescore(RunDir(args.run_dir))
+    print(table(res))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.report.compare import compare, verdict
+
+    res = compare(args.run_a, args.run_b)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        print(f"{res['task']}: {res['model_a']} {100 * res['acc_a']:.1f}% vs {res['model_b']} "
+              f"{100 * res['acc_b']:.1f}% on {res['n_common']} common samples; A only "
+              f"{res['a_only']}, B only {res['b_only']}; diff {100 * res['diff']:+.1f} pp "
+              f"[{100 * res['ci_low']:+.1f}, {100 * res['ci_high']:+.1f}]")
+        print(verdict(res))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report.compare import format_report, generalization
+
+    rows = generalization(args.imagenet_run, args.v2_runs)
+    print(json.dumps(rows, indent=2) if args.json else format_report(rows))
+    return 0
+
+
+def cmd_leaderboard_build(args: argparse.Namespace) -> int:
+    from harness.report.leaderboard import build
+
+    build(args.runs, args.name, args.out)
+    print(args.out)
+    return 0
+
+
+def cmd_leaderboard_publish(args: argparse.Namespace) -> int:
+    from harness.report.publish import publish
+
+    print(publish(args.folder, args.to, args.message, args.dry_run))
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from harness.backends.cache import ResponseCache
+
+    cache = ResponseCache()
+    if args.action == "clear":
+        print(f"removed {cache.clear()} cached answers from {cache.path}")
+    else:
+        info = cache.info()
+        print(f"{info['path']}: {info['entries']} answers from {info['models']} model(s), "
+              f"{info['bytes'] / 1e6:.1f} MB")
+    cache.close()
+    return 0
+
+
+def cmd_fixtures(args: argparse.Namespace) -> int:
+    from harness.backends.fixtures import build_tiny_classifier, build_tiny_llava
+
+    build = build_tiny_llava if args.kind == "tiny-llava" else build_tiny_classifier
+    print(build(args.out_dir))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build the tiny LLaVA, serve it with `transformers serve`, evaluate imagenet-sample."""
+    import os
+
+    from harness.backends.server import ManagedServer, free_port, transformers_command
+    from harness.backends.fixtures import build_tiny_llava
+    from harness.cli.progress import note
+    from harness.runs.run import RunOptions, run
+
+    work = Path(tempfile.mkdtemp(prefix="harness-demo-"))
+    model_dir = str(build_tiny_llava(work / "tiny-llava"))
+    hub = work / "hub"
+    hub.mkdir()
+    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub), "OMP_NUM_THREADS": "1"}
+    port = free_port()
+    note(f"serving the tiny LLaVA with `transformers serve` on 127.0.0.1:{port} "
+         f"(log: {work / 'server.log'})")
+    with ManagedServer(transformers_command(model_dir, port), port, work / "server.log",
+                       timeout=180, env=env) as server:
+        opts = RunOptions(task="imagenet-sample", model=model_dir, base_url=server.base_url,
+                          limit=args.limit, concurrency=4, runs_dir=args.output_dir or
+                          Path(os.environ.get("HARNESS_RUNS_DIR", "runs")))
+        return _report(*run(opts))
