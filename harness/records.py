@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from harness.tasks.sample import Sample, fingerprint  # noqa: F401  (moved there)
 
 SCHEMA = 1
 RECORD_FIELDS = ("id", "gold_wnid", "response", "pred_wnid", "pred_synset", "match", "correct",
@@ -15,24 +15,6 @@ RECORD_FIELDS = ("id", "gold_wnid", "response", "pred_wnid", "pred_synset", "mat
 METRICS = ("top1", "contains", "hierarchical", "unparsed_rate")
 # Error kinds a resume does not retry: the input itself is bad, asking again cannot help.
 PERMANENT_ERRORS = ("image:",)
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One evaluation item. The image is read lazily so a 50k-image run never holds them all."""
-
-    id: str
-    gold_wnid: str
-    path: Path | None = None
-    loader: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
-
-    def read_bytes(self) -> bytes:
-        if self.loader is not None:
-            return self.loader()
-        if self.path is None:
-            raise ValueError(f"sample {self.id} has no image source")
-        with open(self.path, "rb") as f:
-            return f.read()
 
 
 @dataclass
@@ -73,14 +55,6 @@ class RunConfig:
     def from_dict(cls, d: dict) -> "RunConfig":
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
-
-
-def fingerprint(samples: list[Sample]) -> str:
-    """sha256 over the (id, gold) list: two runs with equal fingerprints saw the same items."""
-    h = hashlib.sha256()
-    for s in samples:
-        h.update(f"{s.id}\t{s.gold_wnid}\n".encode())
-    return h.hexdigest()
 
 
 def error_record(sample: Sample, error: str, response: str = "", latency: float = 0.0) -> dict:

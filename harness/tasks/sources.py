@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 from typing import Iterator
 
-from harness.records import Sample
+from harness.tasks.sample import Sample
 from harness.wordnet.graph import imagenet_classes
 
 IMAGE_EXTS = {".jpeg", ".jpg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}

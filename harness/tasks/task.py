@@ -18,7 +18,7 @@ import yaml
 
 from harness.tasks import sources as ds
 from harness.tasks.labels import LabelResolver, space_from_spec
-from harness.records import Sample, fingerprint
+from harness.tasks.sample import Sample, fingerprint
 from harness.wordnet.graph import LabelSpace
 
 TASK_FIELDS = {"name", "description", "aliases", "label_space", "prompt", "size", "citation",
