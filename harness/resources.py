@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from harness.errors import HarnessError
 
 PKG = Path(__file__).resolve().parent
 BUNDLED = PKG / "_bundled"  # wheel builds copy the top-level folders here (pyproject force-include)
@@ -13,12 +14,12 @@ def resource_dir(name: str) -> Path:
     for base in (BUNDLED, CHECKOUT):
         if (base / name).is_dir():
             return base / name
-    raise FileNotFoundError(f"harness data folder {name!r} not found in {BUNDLED} or {CHECKOUT}; "
+    raise HarnessError(f"harness data folder {name!r} not found in {BUNDLED} or {CHECKOUT}; "
                             "reinstall the package")
 
 
 def named_yaml(folder: str, name_or_path: str, what: str) -> Path:
-    """A YAML file given by path, or by name in a shipped folder; LookupError lists the names."""
+    """A YAML file given by path, or by name in a shipped folder; the error lists the names."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.is_file():
         return path
@@ -26,4 +27,15 @@ def named_yaml(folder: str, name_or_path: str, what: str) -> Path:
     if candidate.is_file():
         return candidate
     names = sorted(p.stem for p in resource_dir(folder).glob("*.yaml"))
-    raise LookupError(f"unknown {what} {name_or_path!r}; available: {', '.join(names)}")
+    raise HarnessError(f"unknown {what} {name_or_path!r}; available: {', '.join(names)}")
+
+
+def cache_dir() -> Path:
+    """The user's cache folder: $HARNESS_CACHE, else $XDG_CACHE_HOME/harness, else
+    ~/.cache/harness (read at call time, so a test or a caller can point it elsewhere)."""
+    import os
+
+    if os.environ.get("HARNESS_CACHE"):
+        return Path(os.environ["HARNESS_CACHE"])
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "harness"

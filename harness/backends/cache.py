@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from harness.tasks.sources import cache_dir
+from harness.resources import cache_dir
 
 SCHEMA = 1
 

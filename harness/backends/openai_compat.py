@@ -12,6 +12,7 @@ import time
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
+from harness.errors import BackendError
 
 # A 16x16 grey JPEG: the smallest honest question to ask a vision model before a run.
 PROBE_IMAGE = ("data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsL"
@@ -21,8 +22,6 @@ API_KEY_VARS = ("HARNESS_API_KEY", "OPENAI_API_KEY")
 BASE_URL_VARS = ("HARNESS_BASE_URL", "OPENAI_BASE_URL")
 
 
-class BackendError(Exception):
-    """The server cannot be used for this run (unreachable, wrong URL, model not served)."""
 
 
 def env_base_url() -> str | None:

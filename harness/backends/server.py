@@ -16,10 +16,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from harness.errors import ServerError
 
 
-class ServerError(Exception):
-    pass
 
 
 def free_port() -> int:

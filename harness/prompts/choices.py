@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from harness.parse.parser import ParseResult
 from harness.wordnet.graph import LabelSpace, clip_names, wordnet
+from harness.errors import PromptError
 
 LETTER_RE = re.compile(r"^\W*(?:(?:the\s+)?(?:final\s+)?(?:answer|option|choice)(?:\s+is)?\s*[:\-]?"
                        r"\s*)?\(?([A-Z])\)?(?=$|[\s.:)\],])", re.I)
@@ -33,7 +34,7 @@ def options(gold: str, sample_id: str, space: LabelSpace, k: int, strategy: str,
     elif strategy == "random":
         picked = rng.sample(others, k - 1)
     else:
-        raise ValueError(f"choices.distractors must be nearest or random, not {strategy!r}")
+        raise PromptError(f"choices.distractors must be nearest or random, not {strategy!r}")
     shown = [gold, *picked]
     rng.shuffle(shown)
     return shown

@@ -17,6 +17,7 @@ import jinja2.meta
 import yaml
 
 from harness.resources import resource_dir
+from harness.errors import PromptError
 
 PROMPT_FIELDS = {"name", "description", "citation", "text", "system", "image_position",
                  "choices", "chat_template"}
@@ -26,8 +27,6 @@ _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
 _EXTRA_DIRS: list[Path] = []
 
 
-class PromptError(Exception):
-    pass
 
 
 @dataclass(frozen=True)

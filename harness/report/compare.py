@@ -9,13 +9,12 @@ from harness.report.baselines import VARIANTS, cnn_baselines, published_vlms
 from harness.report.generalization import baseline_fit, drop, effective_robustness
 from harness.scoring.stats import accuracy, paired
 from harness.store.rundir import RunDir
+from harness.errors import ReportError
 
 V2_TASKS = {f"imagenet-v2-{v}": v for v in VARIANTS}
 IMAGENET_TASKS = ("imagenet", "imagenet-sample")
 
 
-class ReportError(Exception):
-    pass
 
 
 @dataclass

@@ -26,6 +26,7 @@ from harness.resources import named_yaml
 from harness.scoring.aggregate import metrics as recompute
 from harness.scoring.stats import accuracy
 from harness.store.rundir import RunDir, now_iso
+from harness.errors import LeaderboardError
 
 DEF_FIELDS = {"name", "title", "description", "label_space", "imagenet_task", "shift_tasks",
               "primary_shift", "metrics", "baselines", "sort"}
@@ -36,8 +37,6 @@ CSV_COLUMNS = ["model", "status", "kind", "prompt", "machine"] + [
     "imagenet_contains", "imagenet_hierarchical", "n_imagenet", "n_v2", "source", "runs"]
 
 
-class LeaderboardError(Exception):
-    pass
 
 
 @dataclass
@@ -59,10 +58,7 @@ class Definition:
 
 
 def load_definition(name_or_path: str) -> Definition:
-    try:
-        path = named_yaml("leaderboards", name_or_path, "leaderboard")
-    except LookupError as e:
-        raise LeaderboardError(str(e)) from None
+    path = named_yaml("leaderboards", name_or_path, "leaderboard")
     raw = yaml.safe_load(path.read_text()) or {}
     unknown = set(raw) - DEF_FIELDS
     if unknown:

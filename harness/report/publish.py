@@ -11,12 +11,11 @@ import tempfile
 from pathlib import Path
 
 from harness.cli.progress import note
+from harness.errors import PublishError
 
 SPACE_HEADER = "---\ntitle: {title}\nsdk: static\napp_file: index.html\npinned: false\n---\n\n"
 
 
-class PublishError(Exception):
-    pass
 
 
 def redact(url: str) -> str:

@@ -32,10 +32,9 @@ from harness.store.rundir import RunDir, iter_runs, now_iso
 from harness.tasks.registry import get_task
 from harness.tasks.task import Selection, Task
 from harness.wordnet.graph import BUILTIN_SPACES, LabelSpace, custom_space, label_space
+from harness.errors import RunError
 
 
-class RunError(Exception):
-    """The run cannot start or go on; what was done is kept in the run dir."""
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.records import RunConfig, is_permanent
+from harness.errors import StoreError
 
 FSYNC_EVERY_S = 1.0
 RUNS_ROOT = Path(os.environ.get("HARNESS_RUNS_DIR", "runs"))
@@ -53,9 +54,9 @@ class RunDir:
         try:
             return RunConfig.from_dict(json.loads(self.run_json.read_text()))
         except FileNotFoundError:
-            raise FileNotFoundError(f"{self.run_json}: not a run directory (no run.json)") from None
+            raise StoreError(f"{self.run_json}: not a run directory (no run.json)") from None
         except (ValueError, TypeError) as e:
-            raise ValueError(f"{self.run_json}: unreadable run config ({e})") from None
+            raise StoreError(f"{self.run_json}: unreadable run config ({e})") from None
 
     def read_records(self, repair: bool = False) -> list[dict]:
         """Last record per id. With repair=True a torn final line is cut off the file."""
@@ -76,7 +77,7 @@ class RunDir:
             except ValueError:
                 if i == len(lines) - 1:
                     break  # torn by a crash mid-write: cut off and redo
-                raise ValueError(f"{self.samples}: line {i + 1} is not a sample record; "
+                raise StoreError(f"{self.samples}: line {i + 1} is not a sample record; "
                                  "fix or delete that line, then resume") from None
             records[str(rec["id"])] = rec
             good_end += len(line)

@@ -11,13 +11,12 @@ import re
 from pathlib import Path
 
 from harness.wordnet.graph import BUILTIN_SPACES, LabelSpace, custom_space, imagenet_classes, label_space
+from harness.errors import LabelError
 
 WNID_RE = re.compile(r"n\d{8}")
 RESOLVED_MATCHES = ("exact", "lemma", "inflection")
 
 
-class LabelError(Exception):
-    pass
 
 
 def space_from_spec(spec: str | dict, base: Path | None = None) -> LabelSpace:
@@ -36,10 +35,7 @@ def space_from_spec(spec: str | dict, base: Path | None = None) -> LabelSpace:
             wnids = path.read_text().split()
         except OSError as e:
             raise LabelError(f"{path}: cannot read label space file ({e.strerror})") from None
-    try:
-        return custom_space(spec["name"], wnids)
-    except ValueError as e:
-        raise LabelError(str(e)) from None
+    return custom_space(spec["name"], wnids)
 
 
 def parser_for_space(space: LabelSpace):

@@ -13,18 +13,16 @@ import tarfile
 from pathlib import Path
 from typing import Iterator
 
+from harness.resources import cache_dir
 from harness.tasks.sample import Sample
 from harness.wordnet.graph import imagenet_classes
+from harness.errors import DataError
 
 IMAGE_EXTS = {".jpeg", ".jpg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("HARNESS_CACHE") or Path.home() / ".cache" / "harness")
 
 
-class DataError(Exception):
-    """A dataset that cannot be used as given; the message says what to do."""
 
 
 def index_to_wnid() -> list[str]:

@@ -20,6 +20,7 @@ from harness.tasks import sources as ds
 from harness.tasks.labels import LabelResolver, space_from_spec
 from harness.tasks.sample import Sample, fingerprint
 from harness.wordnet.graph import LabelSpace
+from harness.errors import TaskError
 
 TASK_FIELDS = {"name", "description", "aliases", "label_space", "prompt", "size", "citation",
                "license", "homepage", "source", "limit"}
@@ -33,8 +34,6 @@ SOURCE_FIELDS = {
 }
 
 
-class TaskError(Exception):
-    """A task name or definition that cannot be used; the message says what to do."""
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Iterable, Sequence
+from harness.errors import LabelError
 
 DATA = resources.files("harness") / "data"
 ENTITY = "n00001740"
@@ -111,7 +112,7 @@ class LabelSpace:
         wn = wordnet()
         unknown = [w for w in self.wnids if w not in wn]
         if unknown:
-            raise ValueError(f"label space {self.name!r}: not WordNet 3.0 noun ids: {unknown[:5]}")
+            raise LabelError(f"label space {self.name!r}: not WordNet 3.0 noun ids: {unknown[:5]}")
         object.__setattr__(self, "index", {w: i for i, w in enumerate(self.wnids)})
         object.__setattr__(self, "_classes_cache", {})
 
@@ -179,7 +180,7 @@ BUILTIN_SPACES = {
 @lru_cache(maxsize=32)
 def label_space(name: str = "imagenet-1k") -> LabelSpace:
     if name not in BUILTIN_SPACES:
-        raise KeyError(f"unknown label space {name!r}; choose one of {sorted(BUILTIN_SPACES)}")
+        raise LabelError(f"unknown label space {name!r}; choose one of {sorted(BUILTIN_SPACES)}")
     return LabelSpace(name, BUILTIN_SPACES[name]())
 
 
