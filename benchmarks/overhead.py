@@ -23,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workload import make_task, wait_health  # noqa: E402
 
 from harness.backends.server import free_port  # noqa: E402
-from harness.runs.run import RunOptions, run  # noqa: E402
+from harness.manifest import RunOptions  # noqa: E402
+from harness.runs.plan import Registry  # noqa: E402
+from harness.runs.run import run  # noqa: E402
 
 
 async def bare(base_url: str, model: str, files: list[Path], concurrency: int,
@@ -52,12 +54,10 @@ async def bare(base_url: str, model: str, files: list[Path], concurrency: int,
 
 def harness_rate(base_url: str, model: str, tasks_dir: Path, n: int, concurrency: int,
                  max_tokens: int, out: Path) -> float:
-    from harness.tasks.registry import set_task_dirs
-
-    set_task_dirs([tasks_dir])
     t0 = time.perf_counter()
     run(RunOptions(task="bench", model=model, base_url=base_url, concurrency=concurrency,
-                   max_tokens=max_tokens, runs_dir=out, cache=False))
+                   max_tokens=max_tokens, cache=False), registry=Registry((tasks_dir,)),
+        runs_dir=out)
     return n / (time.perf_counter() - t0)
 
 

@@ -15,13 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from answers import answers  # noqa: E402
 
-from harness.records import RunConfig  # noqa: E402
+from harness.manifest import RunManifest  # noqa: E402
 from harness.store.rundir import RunDir  # noqa: E402
 
 
 def make_run(root: Path, n: int) -> RunDir:
-    cfg = RunConfig(task="imagenet", model="bench", model_id="bench", base_url=None,
-                    prompt="open-ended", n_samples=n)
+    cfg = RunManifest(task="imagenet", model="bench", model_id="bench", base_url=None,
+                      prompt="open-ended", n_samples=n)
     run = RunDir.create(cfg, root)
     with run.samples.open("w") as f:
         for k, (gold, text) in enumerate(answers(n)):

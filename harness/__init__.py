@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from harness.resources import version as _version
+
+__version__ = _version()
 
 _API = {
     "run": "harness.runs.run", "RunOptions": "harness.runs.run", "rescore": "harness.runs.run",

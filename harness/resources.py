@@ -39,3 +39,13 @@ def cache_dir() -> Path:
         return Path(os.environ["HARNESS_CACHE"])
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "harness"
+
+
+def version() -> str:
+    """The installed package's version (defined once, in pyproject.toml)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("harness-vlm")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

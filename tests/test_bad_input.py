@@ -57,13 +57,13 @@ def test_image_files_each_get_an_answer_or_an_error_record(tmp_path, capsys):
         sent = len(srv.requests) - 1
         assert main(["run", "--task", "t", "--tasks-dir", str(tmp_path), "--model", "fake",
                      "--base-url", srv.base_url, "--output-dir", str(tmp_path / "runs2")]) == 0
-    recs = {r["id"].split("/")[-1]: r for r in RunDir(next((tmp_path / "runs").glob("*/*/*")))
-            .read_records()}
+    recs = {r["id"].split("/")[-1]: r for r in
+            RunDir(next((tmp_path / "runs").glob("*/*/*"))).read_dicts()}
     for name, (_, error) in IMAGE_CASES.items():
         rec = recs[Path(name).stem]
         assert (rec["error"] or "").startswith(error or "\0") if error else rec["error"] is None
     assert sent == 4  # only the usable images were sent
-    missing = {r["id"]: r for r in RunDir(next((tmp_path / "runs2").glob("*/*/*"))).read_records()}
+    missing = {r["id"]: r for r in RunDir(next((tmp_path / "runs2").glob("*/*/*"))).read_dicts()}
     assert missing["missing"]["error"].startswith("image: cannot read")
 
 
@@ -104,9 +104,11 @@ def test_empty_data_dir_and_server_problems(tmp_path, capsys):
                    str(tmp_path / "r")])
         _one_line_error(capsys, rc, 2, "HTTP 401")
     assert not list(tmp_path.glob("r/**/run.json"))  # nothing half-made left behind
-    with pytest.raises(SystemExit) as e:
-        main(["run", "--limit", "-3"])
-    assert e.value.code == 2 and "must be a positive integer" in capsys.readouterr().err
+    _one_line_error(capsys, main(["run", "--limit", "-3"]), 2, "--limit: input should be greater")
+    _one_line_error(capsys, main(["run", "--timeout", "0"]), 2, "--timeout")
+    _one_line_error(capsys, main(["run", "--temperature", "-1"]), 2, "--temperature")
+    _one_line_error(capsys, main(["run", "--max-retries", "-2"]), 2, "--max-retries")
+    _one_line_error(capsys, main(["run", "--limit", "abc"]), 2, "--limit: input should be a valid")
 
 
 def test_huge_answer_is_kept_and_parsed(tmp_path, capsys):
@@ -114,7 +116,7 @@ def test_huge_answer_is_kept_and_parsed(tmp_path, capsys):
     with FakeServer(lambda b: (200, chat_reply(big if b["max_tokens"] > 1 else "ok"))) as srv:
         assert main(["run", "--model", "fake", "--base-url", srv.base_url, "--limit", "2",
                      "--output-dir", str(tmp_path)]) == 0
-    recs = RunDir(next(tmp_path.glob("*/*/*"))).read_records()
+    recs = RunDir(next(tmp_path.glob("*/*/*"))).read_dicts()
     assert all(len(r["response"]) > 1_000_000 and r["pred_wnid"] == "n01440764" for r in recs)
 
 
@@ -134,10 +136,10 @@ def test_disk_full_stops_cleanly_and_resume_finishes(tmp_path, capsys, monkeypat
                    "--concurrency", "1", "--output-dir", str(tmp_path)])
         _one_line_error(capsys, rc, 2, "disk full")
         run = next(tmp_path.glob("*/*/*"))
-        assert len(RunDir(run).read_records()) == 5
+        assert len(RunDir(run).read_dicts()) == 5
         monkeypatch.setattr(RunDir, "append", real)
         assert main(["run", "--resume", str(run)]) == 0
-    recs = RunDir(run).read_records()
+    recs = RunDir(run).read_dicts()
     assert len(recs) == 20 and len({r["id"] for r in recs}) == 20
 
 

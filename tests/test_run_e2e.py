@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from harness.cli.main import main
-from harness.records import RECORD_FIELDS
+from harness.scoring.record import RECORD_FIELDS
 
 pytestmark = pytest.mark.slow
 RESULT_KEYS = {"schema", "task", "model", "model_id", "prompt", "n", "n_errors", "metrics",

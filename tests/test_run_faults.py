@@ -69,9 +69,14 @@ def test_http_4xx_per_sample_is_recorded_with_message(runs_dir, capsys):
         return 400, {"error": {"message": "image too large for this model", "code": 400}}
 
     with FakeServer(behave) as srv:
-        assert _run(srv.base_url, runs_dir, "--limit", "3") == 0
+        assert _run(srv.base_url, runs_dir, "--limit", "3") == 1  # not a complete measurement
     recs = _records(runs_dir)
     assert all(r["error"].startswith("http 400: image too large") for r in recs)
+    assert all(r["error_kind"] == "server" for r in recs)
+    (results,) = runs_dir.glob("*/*/*/results.json")
+    res = json.loads(results.read_text())
+    assert res["complete"] is False and res["n_failed"] == 3
+    assert "retry them with `harness run --resume" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("reply,error", [
@@ -136,10 +141,10 @@ def test_identical_rerun_is_served_from_the_cache_without_requests(runs_dir, cap
         assert _run(srv.base_url, runs_dir, "--limit", "20") == 0
         first = len(srv.requests)
         assert _run(srv.base_url, runs_dir, "--limit", "20") == 0
-        assert len(srv.requests) == first  # not one request, not even the server check
+        assert len(srv.requests) == first + 1  # the server check's probe, no sample
         assert "cache: 20 answers" in capsys.readouterr().err
         assert _run(srv.base_url, runs_dir, "--limit", "20", "--seed", "1") == 0
-        assert len(srv.requests) == first + 1 + 20  # a changed parameter misses
+        assert len(srv.requests) == first + 2 + 20  # a changed parameter misses
     results = [json.loads(p.read_text())["metrics"] for p in
                sorted(runs_dir.glob("*/*/*/results.json"))]
     assert results[0] == results[1]

@@ -2,18 +2,22 @@ import json
 
 import pytest
 
-from harness.records import RunConfig
+from harness.errors import StoreError
+
+from harness.manifest import RunManifest
+from harness.scoring.record import SampleRecord
 from harness.store.rundir import RunDir
 
 
 def _run(tmp_path) -> RunDir:
-    cfg = RunConfig(task="t", model="m/x", model_id="m/x", base_url=None, prompt="p",
-                    n_samples=3)
+    cfg = RunManifest(task="t", model="m/x", model_id="m/x", base_url=None, prompt="p",
+                      n_samples=3)
     return RunDir.create(cfg, tmp_path)
 
 
 def _rec(i, error=None):
-    return {"id": f"s{i}", "gold_wnid": "n01440764", "response": "tench", "error": error}
+    kind = None if error is None else "image" if error.startswith("image:") else "server"
+    return SampleRecord(f"s{i}", "n01440764", response="tench", error=error, error_kind=kind)
 
 
 def test_run_json_written_first_and_append_only_log(tmp_path):
@@ -22,7 +26,7 @@ def test_run_json_written_first_and_append_only_log(tmp_path):
     assert run.path.relative_to(tmp_path).parts[:2] == ("t", "m_x")
     run.append(_rec(1))
     run.append(_rec(2))
-    assert [r["id"] for r in run.read_records()] == ["s1", "s2"]
+    assert [r.id for r in run.read_records()] == ["s1", "s2"]
 
 
 def test_torn_last_line_is_cut_and_redone(tmp_path):
@@ -34,13 +38,14 @@ def test_torn_last_line_is_cut_and_redone(tmp_path):
     assert run.done_ids() == {"s1"}
     assert run.samples.read_text().count("\n") == 1
     run.append(_rec(2))
-    assert [r["id"] for r in run.read_records()] == ["s1", "s2"]
+    assert [r.id for r in run.read_records()] == ["s1", "s2"]
 
 
 def test_hand_edited_middle_line_is_a_clear_error(tmp_path):
     run = _run(tmp_path)
-    run.samples.write_text('{"id": "s1"}\nnot json\n{"id": "s2"}\n')
-    with pytest.raises(ValueError, match="line 2 is not a sample record"):
+    run.samples.write_text('{"id": "s1", "gold_wnid": "n01440764"}\nnot json\n'
+                           '{"id": "s2", "gold_wnid": "n01440764"}\n')
+    with pytest.raises(StoreError, match="line 2 is not a sample record"):
         run.read_records()
 
 

@@ -2,6 +2,7 @@ import time
 
 import pytest
 
+from harness.errors import LabelError
 from harness.wordnet.graph import custom_space, imagenet_classes, label_space, wordnet
 
 
@@ -43,9 +44,9 @@ def test_subset_spaces_have_200_classes_inside_imagenet():
 def test_custom_space_keeps_order_and_rejects_unknown_ids():
     space = custom_space("pets", ["n02123045", "n02088364", "n02123045"])
     assert space.wnids == ("n02123045", "n02088364")
-    with pytest.raises(ValueError, match="not WordNet 3.0 noun ids"):
+    with pytest.raises(LabelError, match="not WordNet 3.0 noun ids"):
         custom_space("bad", ["n99999999"])
-    with pytest.raises(KeyError, match="unknown label space"):
+    with pytest.raises(LabelError, match="unknown label space"):
         label_space("imagenet-22k")
 
 

@@ -1,10 +1,11 @@
-"""Response cache: SQLite (WAL) keyed by a content hash of what was asked.
+"""Response cache: SQLite (WAL) keyed by a content hash of everything that shapes an answer.
 
-The key covers the model id, the prompt (its template and the per-sample variables, from which
-the messages are rendered), the image's sha256 instead of its bytes, the sampling parameters and
-any extra request fields, so a re-run of an identical configuration is
-served from disk without a single request, and any change (prompt, seed, max_tokens, image bytes)
-misses. API keys and base URLs are not part of the key and are never stored.
+The key covers where the request went (base URL, without credentials), what answered it (the
+served model's identity as the server reports it: model entry, version; in-process: model and
+device), the prompt as sent (template, per-sample variables), the sha256 of the image bytes as
+sent (after any resize), the sampling parameters and extra request fields. Empty, truncated
+(`finish_reason: length`) and error answers are never stored, so a broken server's output cannot
+come back on a later run. API keys are never part of the key nor stored.
 """
 from __future__ import annotations
 
@@ -17,20 +18,27 @@ from pathlib import Path
 
 from harness.resources import cache_dir
 
-SCHEMA = 1
+SCHEMA = 2
 
 
 def cache_path() -> Path:
     return cache_dir() / "responses.sqlite"
 
 
-def request_key(model: str, prompt: dict, params: dict, extra: dict | None,
+def request_key(endpoint: dict, prompt: dict, params: dict, extra: dict | None,
                 image_sha256: str) -> str:
-    """sha256 over the model, the prompt (template + variables: what the messages are made
-    from), the image's sha256 in place of its bytes, sampling parameters and extra fields."""
-    blob = json.dumps({"schema": SCHEMA, "model": model, "prompt": prompt, "image": image_sha256,
-                       "params": params, "extra": extra}, sort_keys=True)
+    """sha256 over the endpoint (base URL + reported identity), the prompt (template +
+    variables: what the messages are made from), the sent image's sha256, sampling parameters
+    and extra fields."""
+    blob = json.dumps({"schema": SCHEMA, "endpoint": endpoint, "prompt": prompt,
+                       "image": image_sha256, "params": params, "extra": extra},
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def cacheable(text: str | None, finish_reason: str | None) -> bool:
+    """Only complete, non-empty answers are worth keeping."""
+    return bool(text and text.strip()) and finish_reason != "length"
 
 
 class ResponseCache:

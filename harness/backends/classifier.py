@@ -1,30 +1,24 @@
 """`--model hf:<id or folder>`: an ImageNet classifier through transformers, measured not quoted.
 
 The model's output index i is the ImageNet-1k class at position i of the sorted wnid list (the
-torchvision / HF convention); 1001-way TF ports with a background class at 0 are shifted. The
-parser is skipped: the prediction is a class, written to the same run-directory records.
+torchvision / HF convention); 1001-way TF ports with a background class at 0 are shifted. When the
+checkpoint names its classes (`id2label`), the names are checked against that order and a
+permuted head is refused. Predictions are restricted to the task's label space: on ImageNet-R/-A
+the argmax is over their 200 classes, as timm's `imagenet_r_indices` / `imagenet_a_indices` do.
 """
 from __future__ import annotations
 
-import hashlib
 import io
+import re
 import time
-from typing import Iterable, Iterator
+from typing import Any
 
-from harness.backends.local import to_device
-from harness.parse.parser import ParseResult
-from harness.cli.progress import Progress
-from harness.prompts.images import ImageError
-from harness.records import Sample, error_record
-from harness.scoring.score import score
-from harness.store.rundir import RunDir
-from harness.wordnet.graph import clip_names, label_space
+from harness.backends.base import Batcher, Prediction, RequestError, to_device
+from harness.errors import BackendError
+from harness.wordnet import LabelSpace, imagenet_classes, label_space
 
 PREFIX = "hf:"
-
-
-class ClassifierError(Exception):
-    pass
+TOP_K = 5
 
 
 def is_classifier(model: str) -> bool:
@@ -32,93 +26,109 @@ def is_classifier(model: str) -> bool:
 
 
 class HFClassifier:
-    def __init__(self, model_id: str, device: str | None = None) -> None:
-        import torch
-        from transformers import AutoImageProcessor, AutoModelForImageClassification
+    """A `Classifier`: top-5 classes of the task's label space per image, batched."""
 
+    kind = "classify"
+
+    def __init__(self, model_id: str, space: LabelSpace, device: str | None = None,
+                 max_batch: int = 32) -> None:
+        try:
+            import torch
+            from transformers import AutoImageProcessor, AutoModelForImageClassification
+        except ImportError as e:
+            raise BackendError(f"hf: classifiers need torch and transformers ({e.name} is "
+                               "missing): pip install 'harness-vlm[local]'") from None
         try:
             self.model = AutoModelForImageClassification.from_pretrained(model_id).eval()
             n = self.model.config.num_labels
             if n not in (1000, 1001):
-                raise ClassifierError(f"{model_id}: {n} output classes; an ImageNet-1k "
-                                      "classifier has 1000 (or 1001 with a background class)")
+                raise BackendError(f"{model_id}: {n} output classes; an ImageNet-1k classifier "
+                                   "has 1000 (or 1001 with a background class)")
             self.processor = AutoImageProcessor.from_pretrained(model_id)
-        except (OSError, ValueError) as e:
-            raise ClassifierError(f"cannot load image classifier {model_id!r}: "
-                                  f"{str(e).splitlines()[0]}") from None
-        self.torch = torch
-        self.device = to_device(self.model, device)
+        except BackendError:
+            raise
+        except Exception as e:  # OSError, ValueError, TypeError, ImportError: cannot load it
+            raise BackendError(f"cannot load image classifier {model_id!r}: {type(e).__name__}: "
+                               f"{str(e).splitlines()[0] if str(e) else ''}") from None
         self.offset = n - 1000
-        self.wnids = label_space("imagenet-1k").wnids
+        _check_label_order(model_id, self.model.config, self.offset)
+        self.model_id, self.torch, self.space = model_id, torch, space
+        self.device = to_device(self.model, device)
+        order = label_space("imagenet-1k").index
+        missing = [w for w in space.wnids if w not in order]
+        if missing:
+            raise BackendError(f"{model_id}: label space {space.name!r} has classes outside "
+                               f"ImageNet-1k (e.g. {missing[0]}); a 1000-way classifier cannot "
+                               "score it")
+        self.columns = torch.tensor([order[w] + self.offset for w in space.wnids])
+        self.params = {"classifier": model_id, "space": space.name, "top_k": TOP_K}
+        self._batcher = Batcher(self._predict, max_batch)
 
-    def predict(self, images: list) -> list[str]:
-        """Class wnid per PIL image (argmax over the 1000 ImageNet logits)."""
-        inputs = self.processor(images=images, return_tensors="pt").to(self.device)
-        with self.torch.no_grad():
-            logits = self.model(**inputs).logits[:, self.offset:]
-        return [self.wnids[int(i)] for i in logits.argmax(-1).tolist()]
+    async def check(self) -> dict[str, Any]:
+        return {"model": {"id": self.model_id, "class": type(self.model).__name__,
+                          "num_labels": self.model.config.num_labels}, "device": self.device}
+
+    async def classify(self, image: bytes) -> Prediction:
+        t0 = time.perf_counter()
+        top = await self._batcher.submit(image)
+        if isinstance(top, str):  # this image could not be decoded
+            raise RequestError(top, kind="image")
+        return Prediction(top, time.perf_counter() - t0)
+
+    async def close(self) -> None:
+        pass
+
+    def _predict(self, images: list[bytes]) -> list[list[str] | str]:
+        """Top-k wnids of the label space per image (logits restricted to its columns), or
+        the reason an image could not be decoded."""
+        decoded = [_decode(b) for b in images]
+        good = [d for d in decoded if not isinstance(d, str)]
+        tops: list[list[str]] = []
+        if good:
+            inputs = self.processor(images=good, return_tensors="pt").to(self.device)
+            with self.torch.no_grad():
+                logits = self.model(**inputs).logits[:, self.columns.to(self.device)]
+            k = min(TOP_K, logits.shape[1])
+            idx = logits.topk(k, dim=-1).indices.tolist()
+            tops = [[self.space.wnids[i] for i in row] for row in idx]
+        it = iter(tops)
+        return [d if isinstance(d, str) else next(it) for d in decoded]
 
 
-def _decode(s: Sample):
-    """(RGB image, sha256 of the file bytes)."""
-    from PIL import Image, UnidentifiedImageError
+def _decode(data: bytes) -> Any:
+    """An RGB PIL image, or an `image: ...` reason."""
+    from PIL import Image
 
+    if not data:
+        return "image: empty file"
     try:
-        data = s.read_bytes()
-        if not data:
-            raise ImageError("image: empty file")
-        return Image.open(io.BytesIO(data)).convert("RGB"), hashlib.sha256(data).hexdigest()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"image: cannot decode ({type(e).__name__}: {e})") from None
+        return Image.open(io.BytesIO(data)).convert("RGB")
+    except Exception as e:  # truncated, not an image, a decompression bomb: a bad input
+        return f"image: cannot decode ({type(e).__name__}: {str(e)[:200]})"
 
 
-def _batches(samples: Iterable[Sample], done: set[str], size: int) -> Iterator[list[Sample]]:
-    batch: list[Sample] = []
-    for s in samples:
-        if s.id in done:
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", str(text).lower()).strip()
+
+
+def _check_label_order(model_id: str, config: Any, offset: int) -> None:
+    """Refuse a checkpoint whose class names contradict the sorted-wnid order. Checkpoints with
+    generic names (LABEL_0 …) or none carry no evidence either way and pass; a few names that
+    differ (synonyms the tables lack) are tolerated, more than a tenth are not."""
+    id2label = getattr(config, "id2label", None) or {}
+    names = {int(i) - offset: str(n) for i, n in id2label.items()}
+    checked, wrong = 0, []
+    for i, c in enumerate(imagenet_classes()):
+        name = names.get(i)
+        if name is None or re.fullmatch(r"LABEL_\d+", name):
             continue
-        done.add(s.id)
-        batch.append(s)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def class_result(wnid: str) -> ParseResult:
-    """A classifier's prediction in the parser's result type (so scoring is shared)."""
-    return ParseResult(wnid, wnid, label_space("imagenet-1k").label(wnid), "class", [wnid])
-
-
-def evaluate(clf: HFClassifier, samples: Iterable[Sample], done: set[str], rundir: RunDir,
-             total: int, batch_size: int = 32) -> None:
-    """Classify in batches and append one record per sample, as the VLM path does."""
-    space = label_space("imagenet-1k")
-    progress = Progress(total, done=len(done))
-    try:
-        for batch in _batches(samples, done, batch_size):
-            good, images, digests = [], [], []
-            for s in batch:
-                try:
-                    image, digest = _decode(s)
-                    images.append(image)
-                    digests.append(digest)
-                    good.append(s)
-                except ImageError as e:
-                    rundir.append(error_record(s, str(e)))
-                    progress.update(error=True)
-            if not good:
-                continue
-            t0 = time.perf_counter()
-            preds = clf.predict(images)
-            latency = (time.perf_counter() - t0) / len(good)
-            for s, wnid, digest in zip(good, preds, digests):
-                answer = clip_names()[wnid]
-                rundir.append({"id": s.id, "gold_wnid": s.gold_wnid, "response": answer,
-                               **score(s.gold_wnid, answer, class_result(wnid), space),
-                               "latency_s": round(latency, 4), "error": None,
-                               "image_sha256": digest})
-                progress.update()
-    finally:
-        progress.close()
+        checked += 1
+        known = {_norm(x) for x in [c["wnid"], c["clip_name"], *c["lemmas"]]}
+        if not ({_norm(p) for p in re.split(r",\s*", name)} | {_norm(name)}) & known:
+            wrong.append((i, name, c["lemmas"][0]))
+    if checked >= 100 and len(wrong) > checked // 10:
+        i, name, expected = wrong[0]
+        raise BackendError(f"{model_id}: its class names do not follow the sorted-wnid order "
+                           f"({len(wrong)} of {checked} differ; output {i + offset} is {name!r}, "
+                           f"expected {expected!r}); the harness scores index i as the i-th "
+                           "sorted ImageNet wnid")

@@ -1,51 +1,65 @@
 """AsyncOpenAI against an OpenAI-compatible server (vLLM, transformers serve, hosted APIs).
 
-The client itself never retries (max_retries=0): harness/resilience.py does, so every retry is
-counted against a run-wide budget and a server that goes away pauses the whole run.
+The client itself never retries (max_retries=0): harness/backends/resilience.py does, so every
+retry is counted against a run-wide budget and a server that goes away pauses the whole run.
+`--timeout` bounds a whole request, connect to last byte (a reply trickled a byte at a time
+cannot outlive it). Every reply shape a server can send becomes an `Answer` or a `RequestError`
+with a kind, never an exception that ends the run.
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import time
+import urllib.parse
+import urllib.request
+from typing import Any
 
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletion
+
+from harness.backends.base import Answer, RequestError
 from harness.errors import BackendError
+from harness.secrets import api_key, scrub_error
 
 # A 16x16 grey JPEG: the smallest honest question to ask a vision model before a run.
 PROBE_IMAGE = ("data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsL"
                "DBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAAQABABAREA/8QAF"
                "QABAQAAAAAAAAAAAAAAAAAAAAf/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/9oACAEBAAA/AKpgB//Z")
-API_KEY_VARS = ("HARNESS_API_KEY", "OPENAI_API_KEY")
 BASE_URL_VARS = ("HARNESS_BASE_URL", "OPENAI_BASE_URL")
-
-
+RETRY_STATUS = {408, 409, 429}  # plus every 5xx
 
 
 def env_base_url() -> str | None:
     return next((os.environ[v] for v in BASE_URL_VARS if os.environ.get(v)), None)
 
 
-def api_key() -> str:
-    """Secrets only come from the environment; servers without auth accept any string."""
-    return next((os.environ[v] for v in API_KEY_VARS if os.environ.get(v)), "EMPTY")
+def health_url(base_url: str) -> str:
+    parts = urllib.parse.urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}/health"
 
 
 class OpenAIBackend:
-    def __init__(self, base_url: str, model: str, *, max_tokens: int = 64,
-                 temperature: float = 0.0, seed: int | None = 0, timeout: float = 120.0) -> None:
+    """A `Generator` talking to one OpenAI-compatible endpoint."""
+
+    kind = "generate"
+
+    def __init__(self, base_url: str, model: str, *, max_tokens: int, temperature: float,
+                 seed: int | None, timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
-        self.params = {"max_tokens": max_tokens, "temperature": temperature}
+        self.timeout = timeout
+        self.params: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature}
         if seed is not None:
             self.params["seed"] = seed
         self.client = AsyncOpenAI(base_url=self.base_url, api_key=api_key(), timeout=timeout,
                                   max_retries=0)
 
-    async def check(self) -> list[str]:
-        """Fail fast before a run: server reachable, URL right, model served (when listed)."""
+    async def check(self) -> dict[str, Any]:
+        """Fail fast before a run: server reachable, URL right, model served (when listed),
+        and a 1-token probe with an image accepted. Returns the server's identity."""
         try:
             page = await self.client.with_options(max_retries=2, timeout=10).models.list()
         except openai.NotFoundError:
@@ -55,25 +69,41 @@ class OpenAIBackend:
             raise BackendError(f"{self.base_url}: authentication failed; set HARNESS_API_KEY or "
                                "OPENAI_API_KEY") from None
         except (openai.APIConnectionError, openai.APITimeoutError):
-            raise BackendError(f"cannot reach the server at {self.base_url}: start it, or fix "
-                               "--base-url / HARNESS_BASE_URL") from None
+            raise BackendError(self._unreachable()) from None
         except openai.APIStatusError as e:
             raise BackendError(f"{self.base_url}/models answered HTTP {e.status_code}: "
                                f"{_short(e.message)}") from None
-        except openai.APIResponseValidationError as e:
+        except Exception as e:  # HTML, invalid JSON, wrong shape: not an OpenAI API
             raise BackendError(f"{self.base_url}/models: not an OpenAI-compatible reply "
-                               f"({_short(str(e))})") from None
-        served = [m.id for m in page.data]
+                               f"({type(e).__name__}: {_short(str(e), 120)}); is --base-url "
+                               "the API root (…/v1)?") from None
+        entries = [m for m in getattr(page, "data", None) or [] if hasattr(m, "id")]
+        served = [m.id for m in entries]
         if served and self.model not in served:
-            raise BackendError(f"model {self.model!r} is not served at {self.base_url}; it serves: "
-                               f"{', '.join(served)}")
+            raise BackendError(f"model {self.model!r} is not served at {self.base_url}; it "
+                               f"serves: {', '.join(served)}")
         await self._probe()
-        return served
+        entry = next((m for m in entries if m.id == self.model), None)
+        return {"base_url": self.base_url, "model": _plain(entry), "version":
+                await asyncio.to_thread(self._version)}
+
+    def _unreachable(self) -> str:
+        return (f"cannot reach the server at {self.base_url} (connection refused or timed "
+                "out): start it, or fix --base-url / HARNESS_BASE_URL")
+
+    def _version(self) -> str | None:
+        """vLLM answers GET /version; other servers do not, which is fine."""
+        parts = urllib.parse.urlsplit(self.base_url)
+        try:
+            with urllib.request.urlopen(f"{parts.scheme}://{parts.netloc}/version",
+                                        timeout=3) as r:
+                return str(json.loads(r.read(4096)).get("version"))
+        except Exception:  # any failure just means "not reported"
+            return None
 
     async def _probe(self) -> None:
         """One 1-token request with a tiny image: catches a model name the server refuses
-        (servers that do not list local models, like `transformers serve`) and a model or
-        server that takes no images, before any sample is spent."""
+        (servers that do not list local models) and a model that takes no images."""
         content = [{"type": "image_url", "image_url": {"url": PROBE_IMAGE}},
                    {"type": "text", "text": "Hi"}]
         try:
@@ -87,56 +117,67 @@ class OpenAIBackend:
                                    f"takes no images?): HTTP {e.status_code} "
                                    f"{_short(e.message)}") from None
         except (openai.APIConnectionError, openai.APITimeoutError):
-            raise BackendError(f"cannot reach the server at {self.base_url}: start it, or fix "
-                               "--base-url / HARNESS_BASE_URL") from None
+            raise BackendError(self._unreachable()) from None
+        except Exception:  # a malformed probe reply is judged on the real requests
+            pass
 
     async def complete(self, messages: list[dict],
-                       extra_body: dict | None = None) -> tuple[str, float]:
-        """(answer text, latency in s). Raises RequestError with a one-line reason."""
+                       extra_body: dict | None = None) -> Answer:
+        """The answer, or RequestError with a kind and a one-line reason."""
         t0 = time.perf_counter()
         try:
-            resp = await self.client.chat.completions.create(model=self.model, messages=messages,
-                                                             extra_body=extra_body, **self.params)
+            resp = await asyncio.wait_for(self.client.chat.completions.create(
+                model=self.model, messages=messages, extra_body=extra_body, **self.params),
+                self.timeout)
+        except (asyncio.TimeoutError, openai.APITimeoutError):
+            raise RequestError(f"timeout: no complete answer within {self.timeout:g} s",
+                               kind="transport", retryable=True) from None
         except openai.APIStatusError as e:
             code = e.status_code
-            raise RequestError(f"http {code}: {_short(e.message)}",
+            raise RequestError(f"http {code}: {_short(e.message)}", kind="server",
                                fatal=code in (401, 403, 404),
                                retryable=code in RETRY_STATUS or code >= 500,
                                retry_after=_retry_after(e.response.headers)) from None
-        except openai.APITimeoutError:
-            raise RequestError("timeout: no answer within the request timeout",
-                               retryable=True, down=True) from None
         except openai.APIConnectionError as e:
-            raise RequestError(f"connection: {_short(str(e.__cause__ or e))}", retryable=True,
-                               down=True) from None
-        except openai.APIResponseValidationError as e:
-            raise RequestError(f"server: invalid reply ({_short(str(e))})") from None
-        latency = time.perf_counter() - t0
-        if not isinstance(resp, ChatCompletion):
-            raise RequestError(f"server: invalid reply, not a chat completion: {_short(str(resp), 80)}")
-        if not resp.choices:
-            raise RequestError("server: reply has no choices")
-        return resp.choices[0].message.content or "", latency
+            raise RequestError(f"connection: {_short(str(e.__cause__ or e))}", kind="transport",
+                               retryable=True, down=True) from None
+        except Exception as e:  # invalid JSON, HTML, a body the client cannot model
+            raise RequestError(f"server: invalid reply ({type(e).__name__}: "
+                               f"{_short(str(e), 120)})", kind="server", retryable=True) from None
+        return _answer(resp, time.perf_counter() - t0)
 
     async def close(self) -> None:
         await self.client.close()
 
 
-RETRY_STATUS = {408, 409, 429}  # plus every 5xx
+def _answer(resp: Any, latency: float) -> Answer:
+    """Check the reply's shape: a chat completion with one choice whose content is text."""
+    choices = getattr(resp, "choices", None)
+    if not isinstance(choices, list):
+        err = getattr(resp, "error", None) or (resp.get("error") if isinstance(resp, dict) else None)
+        why = f"an error body {_short(str(err), 160)}" if err else \
+            f"not a chat completion: {_short(str(resp), 80)}"
+        raise RequestError(f"server: invalid reply, {why}", kind="server", retryable=True)
+    if not choices:
+        raise RequestError("server: reply has no choices", kind="server", retryable=True)
+    choice = choices[0]
+    content = getattr(getattr(choice, "message", None), "content", None)
+    if content is not None and not isinstance(content, str):
+        raise RequestError(f"server: answer content is {type(content).__name__}, not text",
+                           kind="server")
+    return Answer(content or "", latency, getattr(choice, "finish_reason", None))
 
 
-class RequestError(Exception):
-    """One request failed. `fatal`: every other request would fail the same way (auth, URL);
-    `retryable`: worth asking again (429, 5xx, timeouts, resets); `down`: no HTTP answer at all;
-    `retry_after`: seconds the server asked us to wait."""
-
-    def __init__(self, message: str, fatal: bool = False, retryable: bool = False,
-                 down: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.fatal, self.retryable, self.down, self.retry_after = fatal, retryable, down, retry_after
+def _plain(entry: Any) -> dict | None:
+    if entry is None:
+        return None
+    try:
+        return {k: v for k, v in entry.model_dump().items() if v is not None}
+    except Exception:
+        return {"id": str(getattr(entry, "id", ""))}
 
 
-def _retry_after(headers) -> float | None:
+def _retry_after(headers: Any) -> float | None:
     """Retry-After in seconds (or retry-after-ms); HTTP dates are treated as unknown."""
     try:
         if headers.get("retry-after-ms"):
@@ -150,4 +191,5 @@ def _retry_after(headers) -> float | None:
 
 def _short(text: str, n: int = 300) -> str:
     text = re.sub(r"^Error code: \d+ - ", "", " ".join(str(text).split()))
+    text = scrub_error(text)
     return text if len(text) <= n else text[: n - 1] + "…"

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 import urllib.error
@@ -18,22 +19,24 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, TypeVar
 
-from harness.backends.openai_compat import RequestError
-from harness.cli.progress import note
+from harness.backends.base import RequestError
+
+log = logging.getLogger("harness")
 
 T = TypeVar("T")
 
 
 class StopRun(Exception):
-    """The run cannot go on (budget spent, server gone); finished samples are kept."""
+    """The run cannot go on (budget spent, server gone); finished samples are kept (internal:
+    the loop turns it into a RunError)."""
 
 
 @dataclass
 class Resilience:
     health_url: str | None
-    max_retries: int = 4  # per request
-    retry_budget: int = 1000  # whole run
-    max_outage_s: float = 300.0
+    max_retries: int  # per request
+    retry_budget: int  # whole run
+    max_outage_s: float
     base_delay: float = 0.5
     max_delay: float = 30.0
     retries: int = 0
@@ -51,15 +54,13 @@ class Resilience:
             try:
                 return await fn()
             except RequestError as e:
-                if not e.retryable:
+                if not e.retryable or attempt >= self.max_retries:
                     raise
+                attempt += 1  # timeouts and resets count too: a slow server cannot loop
                 if e.down:
-                    await self._trip(str(e))
-                    continue  # a server outage does not use up this request's attempts
-                if attempt >= self.max_retries:
-                    raise
+                    await self._trip(str(e))  # waiting out an outage is not a retry
+                    continue
                 self._spend(e)
-                attempt += 1
                 await asyncio.sleep(self._delay(attempt, e.retry_after))
 
     def _spend(self, e: RequestError) -> None:
@@ -91,7 +92,7 @@ class Resilience:
         self._probing = True
         self._open.clear()
         self.outages += 1
-        note(f"server not answering ({reason}); pausing, checking every few seconds for up to "
+        log.warning(f"server not answering ({reason}); pausing, checking every few seconds for up to "
              f"{self.max_outage_s:.0f}s")
         try:
             deadline = time.monotonic() + self.max_outage_s
@@ -102,7 +103,7 @@ class Resilience:
                                f"(last error: {reason})")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-            note("server is back; resuming")
+            log.warning("server is back; resuming")
         finally:
             self._probing = False
             self._open.set()

@@ -7,42 +7,67 @@ import sys
 import tempfile
 from pathlib import Path
 
+from harness.cli.progress import note
+
+
+def _registry(args: argparse.Namespace):
+    from harness.runs.plan import Registry
+
+    return Registry(tuple(getattr(args, "tasks_dir", ())), tuple(getattr(args, "prompts_dir", ())))
+
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.runs.run import RunOptions, run
+    from harness.cli.args import run_options
+    from harness.cli.progress import Progress
+    from harness.runs.run import run
 
-    opts = RunOptions(task=args.task, model=args.model, base_url=args.base_url, prompt=args.prompt,
-                      data_dir=args.data_dir, limit=args.limit, seed=args.seed,
-                      max_tokens=args.max_tokens, temperature=args.temperature,
-                      concurrency=args.concurrency, timeout_s=args.timeout,
-                      max_retries=args.max_retries, retry_budget=args.retry_budget,
-                      max_outage_s=args.max_outage, cache=not args.no_cache,
-                      backend=args.backend,
-                      image_size=args.image_size, runs_dir=args.output_dir, resume=args.resume,
-                      server_args=tuple(args.server_args.split()))
-    return _report(*run(opts))
+    def started(rundir) -> None:
+        args._run_dir = rundir.path
+        note(f"run dir: {rundir.path}")
+
+    opts = run_options(args)
+    return _report(*run(opts, registry=_registry(args), runs_dir=args.output_dir,
+                        resume=args.resume, progress=Progress, on_start=started))
 
 
 def _report(rundir, res: dict) -> int:
-    from harness.scoring.aggregate import table
+    from harness.cli.tables import results_table
 
-    print(table(res))
+    print(results_table(res))
     print(rundir.path)
+    if res.get("n_failed"):
+        note(f"{res['n_failed']} samples failed past their retries (not a measurement); the run "
+             f"is incomplete: retry them with `harness run --resume {rundir.path}`")
     return 0 if res["complete"] else 1
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    from harness.store.rundir import iter_runs
+    from harness.store import iter_runs
 
+    rows = []
     for run in iter_runs(args.output_dir):
+        row = {"run_dir": str(run.path), "status": "unfinished"}
         try:
             res = json.loads(run.results.read_text())
-            top1 = res["metrics"]["top1"]["value"]
-            status = "done" if res.get("complete", True) else "partial"
-            print(f"{run.path}\t{res['task']}\t{res['model']}\tn={res['n']}\t"
-                  f"top1={100 * top1:.1f}%\t{status}")
+            row.update(task=res["task"], model=res["model"], n=res["n"],
+                       n_expected=res.get("n_expected"), top1=res["metrics"]["top1"]["value"],
+                       status="complete" if res.get("complete", True) else "partial")
         except (OSError, ValueError, KeyError):
-            print(f"{run.path}\t(unfinished: no results.json)")
+            try:
+                m = run.manifest()
+                row.update(task=m.task, model=m.model, n_expected=m.n_samples)
+            except Exception:
+                pass
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print("status\ttask\tmodel\tn\ttop-1\trun dir")
+    for r in rows:
+        n = f"{r.get('n', 0)}/{r.get('n_expected') or '?'}"
+        top1 = f"{100 * r['top1']:.1f}%" if "top1" in r else "-"
+        print(f"{r['status']}\t{r.get('task', '?')}\t{r.get('model', '?')}\t{n}\t{top1}\t"
+              f"{r['run_dir']}")
     return 0
 
 
@@ -84,7 +109,7 @@ def _interrupt(*_: object) -> None:
 def cmd_tasks(args: argparse.Namespace) -> int:
     from harness.tasks.registry import catalog
 
-    cat = catalog()
+    cat = catalog(tuple(args.tasks_dir))
     rows = [{"name": name, "task": f.task.name, "size": f.task.size,
              "label_space": f.task.space_name, "source": f.task.source["type"],
              "origin": f.origin} for name, f in sorted(cat.tasks.items())]
@@ -108,7 +133,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from harness.runs.validate import validate
 
-    res = validate(args.task, args.data_dir)
+    res = validate(args.task, args.data_dir, task_dirs=tuple(args.tasks_dir),
+                   prompt_dirs=tuple(args.prompts_dir))
     if args.json:
         print(json.dumps(res, indent=2))
     else:
@@ -125,7 +151,7 @@ def cmd_prompts(args: argparse.Namespace) -> int:
     from harness.prompts.prompt import PromptError, all_prompts, parse_prompt
 
     rows = []
-    for name, (path, origin) in sorted(all_prompts().items()):
+    for name, (path, origin) in sorted(all_prompts(tuple(args.prompts_dir)).items()):
         try:
             p = parse_prompt(path)
             rows.append({"name": name, "origin": origin, "path": str(path),
@@ -172,12 +198,12 @@ def _parse_input_line(raw: bytes, n: int) -> tuple[str, str | None]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from harness.scoring.aggregate import table
-    from harness.runs.run import rescore
-    from harness.store.rundir import RunDir
+    from harness.cli.tables import results_table
+    from harness.runs.rescore import rescore
+    from harness.store import RunDir
 
     res = rescore(RunDir(args.run_dir))
-    print(table(res))
+    print(json.dumps(res, indent=2) if args.json else results_table(res))
     return 0
 
 
@@ -242,25 +268,31 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Build the tiny LLaVA, serve it with `transformers serve`, evaluate imagenet-sample."""
-    import os
+    """Build the tiny LLaVA, serve it with `transformers serve`, evaluate imagenet-sample.
+    Every temporary file is removed on exit, Ctrl-C included."""
+    import shutil
 
-    from harness.backends.server import ManagedServer, free_port, transformers_command
     from harness.backends.fixtures import build_tiny_llava
-    from harness.cli.progress import note
-    from harness.runs.run import RunOptions, run
+    from harness.backends.server import ManagedServer, free_port, transformers_command
+    from harness.cli.progress import Progress
+    from harness.manifest import RunOptions
+    from harness.runs.run import run
 
     work = Path(tempfile.mkdtemp(prefix="harness-demo-"))
-    model_dir = str(build_tiny_llava(work / "tiny-llava"))
-    hub = work / "hub"
-    hub.mkdir()
-    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub), "OMP_NUM_THREADS": "1"}
-    port = free_port()
-    note(f"serving the tiny LLaVA with `transformers serve` on 127.0.0.1:{port} "
-         f"(log: {work / 'server.log'})")
-    with ManagedServer(transformers_command(model_dir, port), port, work / "server.log",
-                       timeout=180, env=env) as server:
-        opts = RunOptions(task="imagenet-sample", model=model_dir, base_url=server.base_url,
-                          limit=args.limit, concurrency=4, runs_dir=args.output_dir or
-                          Path(os.environ.get("HARNESS_RUNS_DIR", "runs")))
-        return _report(*run(opts))
+    try:
+        model_dir = str(build_tiny_llava(work / "tiny-llava"))
+        hub = work / "hub"
+        hub.mkdir()
+        env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub), "OMP_NUM_THREADS": "1"}
+        port = free_port()
+        note(f"serving the tiny LLaVA with `transformers serve` on 127.0.0.1:{port}")
+        with ManagedServer(transformers_command(model_dir, port), port, work / "server.log",
+                           timeout=180, env=env) as server:
+            opts = RunOptions(task="imagenet-sample", model=model_dir,
+                              base_url=server.base_url, limit=args.limit, concurrency=4)
+            res = _report(*run(opts, runs_dir=args.output_dir, progress=Progress))
+        note("imagenet-sample is 100 easy, hand-picked photos (one per class shown): its figures "
+             "are not ImageNet figures")
+        return res
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

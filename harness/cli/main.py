@@ -1,181 +1,182 @@
-"""Command line: parses arguments and calls the library. Errors become one line and exit 2."""
+"""Command line: parses arguments, calls the library, prints. The only layer that prints.
+
+A HarnessError (anything the user can fix) is one line on stderr and exit 2; `--debug` adds its
+traceback. Any other exception is a bug: its traceback is shown with a line asking for a report.
+"""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import traceback
 from pathlib import Path
 
 from harness import __version__
 from harness.cli import commands
+from harness.cli.args import add_run_options
+from harness.errors import HarnessError
 
-EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
+EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 2, 3, 130
+ISSUES = "https://github.com/harness-vlm/harness/issues"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from harness.backends.classifier import ClassifierError
-    from harness.backends.openai_compat import BackendError
-    from harness.backends.server import ServerError
-    from harness.tasks.sources import DataError
-    from harness.prompts.prompt import PromptError
-    from harness.report.leaderboard import LeaderboardError
-    from harness.report.publish import PublishError
-    from harness.report.compare import ReportError
-    from harness.runs.run import RunError
-    from harness.tasks.task import TaskError
-
+    _log_to_stderr()
     try:
-        _use_plugins(args)
         return args.func(args) or 0
-    except (BackendError, ClassifierError, LeaderboardError, PublishError, ReportError,
-            ServerError, DataError, PromptError, RunError, TaskError,
-            FileNotFoundError, ValueError, KeyError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"harness: error: {msg}", file=sys.stderr)
+    except HarnessError as e:
+        if args.debug:
+            traceback.print_exc()
+        print(f"harness: error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("harness: interrupted; finished samples are kept (resume with --resume RUN_DIR)",
+        where = getattr(args, "_run_dir", None)
+        hint = f"harness run --resume {where}" if where else "harness run --resume RUN_DIR"
+        print(f"harness: interrupted; finished samples are kept (continue with: {hint})",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception:  # a bug in the harness, not the user's mistake: show everything
+        traceback.print_exc()
+        print(f"harness: internal error (a bug): please report it with the traceback above at "
+              f"{ISSUES}", file=sys.stderr)
+        return EXIT_BUG
+
+
+class _Stderr(logging.Handler):
+    """Library notes (logger "harness") as plain lines on the current sys.stderr, with secrets
+    scrubbed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from harness.secrets import scrub
+
+        print(scrub(record.getMessage()), file=sys.stderr, flush=True)
+
+
+def _log_to_stderr() -> None:
+    logger = logging.getLogger("harness")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
     p = argparse.ArgumentParser(prog="harness", description="Evaluate vision-language models on "
                                 "ImageNet-style classification with WordNet-aware answer parsing.")
     p.add_argument("--version", action="version", version=f"harness {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors too")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    r = sub.add_parser("run", help="evaluate a model on a task and write a run directory")
-    r.add_argument("--task", default="imagenet-sample")
-    r.add_argument("--model", default="llava", help="alias (see `harness models`) or served name")
-    r.add_argument("--base-url", help="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1 "
-                   "(default: $HARNESS_BASE_URL / $OPENAI_BASE_URL, else launch vLLM)")
-    r.add_argument("--prompt", help="prompt name or YAML file (default: the task's)")
-    r.add_argument("--data-dir", help="local copy of the task's dataset")
-    r.add_argument("--limit", type=_positive, help="seeded subset, stratified over classes")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--max-tokens", type=_positive, default=64)
-    r.add_argument("--temperature", type=float, default=0.0)
-    r.add_argument("--concurrency", type=_positive, default=32)
-    r.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
-    r.add_argument("--max-retries", type=int, default=4,
-                   help="per request, with backoff honouring Retry-After (429, 5xx, resets)")
-    r.add_argument("--retry-budget", type=int, default=1000,
-                   help="retries allowed over the whole run before it stops (default 1000)")
-    r.add_argument("--max-outage", type=float, default=300.0,
-                   help="seconds to wait for a server that stopped answering (default 300)")
-    r.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    r.add_argument("--backend", choices=["openai", "transformers"], default="openai",
-                   help="openai: an OpenAI-compatible server (default); transformers: load the "
-                   "model in this process (CPU or GPU), no server")
-    r.add_argument("--image-size", type=_positive, help="resize shorter side to N px first")
-    r.add_argument("--output-dir", type=Path, help="runs root (default ./runs or $HARNESS_RUNS_DIR)")
-    r.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an unfinished run")
-    r.add_argument("--server-args", default="", help="extra args for a launched vLLM server")
+    def cmd(name: str, help: str, func, **kw) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", **kw)
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
+        sp.set_defaults(func=func)
+        return sp
+
+    r = cmd("run", "evaluate a model on a task and write a run directory", commands.cmd_run)
+    add_run_options(r)
+    r.add_argument("--output-dir", type=Path, metavar="DIR",
+                   help="runs root (default: $HARNESS_RUNS_DIR, else ./runs)")
+    r.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                   help="continue an unfinished run (options that change results are refused)")
     _plugin_args(r)
-    r.set_defaults(func=commands.cmd_run)
 
-    ls = sub.add_parser("ls", help="list run directories and their headline numbers")
-    ls.add_argument("--output-dir", type=Path)
-    ls.set_defaults(func=commands.cmd_ls)
+    ls = cmd("ls", "list run directories with their headline numbers", commands.cmd_ls)
+    ls.add_argument("--output-dir", type=Path, metavar="DIR",
+                    help="runs root to list (default: $HARNESS_RUNS_DIR, else ./runs)")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
 
-    sub.add_parser("models", help="list model aliases").set_defaults(func=commands.cmd_models)
+    mo = cmd("models", "list model aliases and what each needs", commands.cmd_models)
+    mo.add_argument("--json", action="store_true", help="machine-readable output")
 
-    sv = sub.add_parser("serve", help="launch vLLM for a model alone (reuse it across runs)")
-    sv.add_argument("model")
-    sv.add_argument("--port", type=_positive)
-    sv.add_argument("--server-args", default="", help="extra args for vllm serve")
-    sv.add_argument("--log", type=Path, default=Path("vllm-server.log"))
-    sv.set_defaults(func=commands.cmd_serve)
-    tk = sub.add_parser("tasks", help="list tasks, where each was found, and broken plugins")
-    tk.add_argument("--json", action="store_true")
+    sv = cmd("serve", "launch vLLM for a model alone (reuse it across runs)",
+             commands.cmd_serve, formatter_class=fmt)
+    sv.add_argument("model", help="alias (see `harness models`) or Hugging Face model id")
+    sv.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+    sv.add_argument("--server-args", default="", help="extra arguments for vllm serve")
+    sv.add_argument("--log", type=Path, default=Path("vllm-server.log"), help="server log file")
+
+    tk = cmd("tasks", "list tasks, where each was found, and broken plugins", commands.cmd_tasks)
+    tk.add_argument("--json", action="store_true", help="machine-readable output")
     _plugin_args(tk)
-    tk.set_defaults(func=commands.cmd_tasks)
 
-    va = sub.add_parser("validate", help="check a task: fields, labels, a few images")
-    va.add_argument("task")
-    va.add_argument("--data-dir")
-    va.add_argument("--json", action="store_true")
+    va = cmd("validate", "check a task: fields, labels, ids, a few images", commands.cmd_validate)
+    va.add_argument("task", help="task name (see `harness tasks`)")
+    va.add_argument("--data-dir", help="local copy of the task's dataset")
+    va.add_argument("--json", action="store_true", help="machine-readable output")
     _plugin_args(va)
-    va.set_defaults(func=commands.cmd_validate)
 
-    pr = sub.add_parser("prompts", help="list prompts")
-    pr.add_argument("--json", action="store_true")
+    pr = cmd("prompts", "list prompts", commands.cmd_prompts)
+    pr.add_argument("--json", action="store_true", help="machine-readable output")
     _plugin_args(pr)
-    pr.set_defaults(func=commands.cmd_prompts)
 
-    pa = sub.add_parser("parse", help="map free-text answers to WordNet synsets (JSONL out)")
-    pa.add_argument("input", nargs="?", default="-", help="JSONL {id, text} or plain lines; - = stdin")
-    pa.add_argument("-o", "--output", default="-")
-    pa.add_argument("--label-space", default="imagenet-1k")
-    pa.set_defaults(func=commands.cmd_parse)
+    pa = cmd("parse", "map free-text answers to WordNet synsets (JSONL out)", commands.cmd_parse,
+             formatter_class=fmt)
+    pa.add_argument("input", nargs="?", default="-",
+                    help="JSONL {id, text} or plain lines; - = stdin")
+    pa.add_argument("-o", "--output", default="-", help="output JSONL file; - = stdout")
+    pa.add_argument("--label-space", default="imagenet-1k",
+                    help="imagenet-1k, imagenet-a-200 or imagenet-r-200")
+    pa.add_argument("--explain", action="store_true",
+                    help="add the trace of parser rules to each output line")
 
-    sc = sub.add_parser("score", help="re-parse and re-score a saved run (no model calls)")
-    sc.add_argument("run_dir", type=Path)
-    sc.set_defaults(func=commands.cmd_score)
+    sc = cmd("score", "re-parse and re-score a saved run (no model calls)", commands.cmd_score)
+    sc.add_argument("run_dir", type=Path, help="a run directory")
+    sc.add_argument("--json", action="store_true", help="print results.json")
 
-    cp = sub.add_parser("compare", help="paired McNemar test of two runs on the same samples")
-    cp.add_argument("run_a", type=Path)
-    cp.add_argument("run_b", type=Path)
+    cp = cmd("compare", "paired McNemar test of two runs on the same samples",
+             commands.cmd_compare)
+    cp.add_argument("run_a", type=Path, help="first run directory")
+    cp.add_argument("run_b", type=Path, help="second run directory")
     cp.add_argument("--json", action="store_true", help="machine-readable output")
-    cp.set_defaults(func=commands.cmd_compare)
 
-    rp = sub.add_parser("report", help="ImageNet -> V2 drop and effective robustness vs CNNs")
-    rp.add_argument("imagenet_run", type=Path)
-    rp.add_argument("v2_runs", type=Path, nargs="+")
-    rp.add_argument("--json", action="store_true")
-    rp.set_defaults(func=commands.cmd_report)
+    rp = cmd("report", "ImageNet -> V2 drop and effective robustness vs CNNs",
+             commands.cmd_report)
+    rp.add_argument("imagenet_run", type=Path, help="run directory of the ImageNet run")
+    rp.add_argument("v2_runs", type=Path, nargs="+", help="run directories of ImageNet-V2 runs")
+    rp.add_argument("--json", action="store_true", help="machine-readable output")
 
-    lb = sub.add_parser("leaderboard", help="build or publish a verified leaderboard")
-    lbs = lb.add_subparsers(dest="action", required=True)
-    lbb = lbs.add_parser("build", help="verify runs and write README.md, index.html, CSV/JSON, PNG")
-    lbb.add_argument("runs", nargs="*", default=["runs"], help="run dirs or globs (default: runs)")
-    lbb.add_argument("--name", default="imagenet-generalization", help="definition name or YAML")
-    lbb.add_argument("--out", type=Path, required=True)
+    lb = cmd("leaderboard", "build or publish a verified leaderboard", None)
+    lbs = lb.add_subparsers(dest="action", required=True, metavar="ACTION")
+    lbb = lbs.add_parser("build", help="verify runs and write README.md, index.html, CSV/JSON, "
+                         "PNG", formatter_class=fmt)
+    lbb.add_argument("runs", nargs="*", default=["runs"], help="run dirs or globs")
+    lbb.add_argument("--name", default="imagenet-generalization",
+                     help="leaderboard definition name or YAML file")
+    lbb.add_argument("--out", type=Path, required=True, help="folder to write the build into")
     lbb.set_defaults(func=commands.cmd_leaderboard_build)
-    lbp = lbs.add_parser("publish", help="push a built leaderboard to git or the HF Hub")
-    lbp.add_argument("folder", type=Path)
+    lbp = lbs.add_parser("publish", help="push a built leaderboard to git or the HF Hub",
+                         formatter_class=fmt)
+    lbp.add_argument("folder", type=Path, help="a folder written by `leaderboard build`")
     lbp.add_argument("--to", required=True, help="git+URL[#branch] or hf://datasets|spaces/ORG/NAME")
-    lbp.add_argument("--message", default="Update leaderboard")
-    lbp.add_argument("--dry-run", action="store_true")
+    lbp.add_argument("--message", default="Update leaderboard", help="commit message")
+    lbp.add_argument("--dry-run", action="store_true", help="show what would be pushed")
     lbp.set_defaults(func=commands.cmd_leaderboard_publish)
 
-    ca = sub.add_parser("cache", help="the response cache: info or clear")
-    ca.add_argument("action", choices=["info", "clear"])
-    ca.set_defaults(func=commands.cmd_cache)
+    ca = cmd("cache", "the response cache: where it is, how big, or clear it", commands.cmd_cache)
+    ca.add_argument("action", choices=["info", "clear"], help="info: size and path; clear: empty it")
 
-    fx = sub.add_parser("fixtures", help="build offline test fixtures")
-    fx.add_argument("kind", choices=["tiny-llava", "tiny-classifier"])
-    fx.add_argument("out_dir", type=Path)
-    fx.set_defaults(func=commands.cmd_fixtures)
+    fx = cmd("fixtures", "build the tiny offline models the demo and tests use",
+             commands.cmd_fixtures)
+    fx.add_argument("kind", choices=["tiny-llava", "tiny-classifier"], help="which model")
+    fx.add_argument("out_dir", type=Path, help="folder to write it into")
 
-    dm = sub.add_parser("demo", help="offline end-to-end demo: tiny LLaVA on a real local server")
-    dm.add_argument("--limit", type=_positive, default=100)
-    dm.add_argument("--output-dir", type=Path)
-    dm.set_defaults(func=commands.cmd_demo)
+    dm = cmd("demo", "offline end-to-end demo: tiny LLaVA on a real local server",
+             commands.cmd_demo, formatter_class=fmt)
+    dm.add_argument("--limit", type=int, default=100, help="samples of imagenet-sample to run")
+    dm.add_argument("--output-dir", type=Path, help="runs root (default: $HARNESS_RUNS_DIR, "
+                    "else ./runs)")
     return p
 
 
 def _plugin_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--tasks-dir", action="append", default=[],
+    p.add_argument("--tasks-dir", action="append", default=[], metavar="DIR",
                    help="folder of task YAML/Python files (repeatable; before HARNESS_TASKS_PATH)")
-    p.add_argument("--prompts-dir", action="append", default=[],
+    p.add_argument("--prompts-dir", action="append", default=[], metavar="DIR",
                    help="folder of prompt YAML files (repeatable; before HARNESS_PROMPTS_PATH)")
-
-
-def _use_plugins(args: argparse.Namespace) -> None:
-    from harness.prompts.prompt import set_prompt_dirs
-    from harness.tasks.registry import set_task_dirs
-
-    set_task_dirs(getattr(args, "tasks_dir", []))
-    set_prompt_dirs(getattr(args, "prompts_dir", []))
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The one place the library reports to the user: progress lines and notes on stderr."""
+"""Progress lines and notes on stderr (the library reports through the CLI, never prints)."""
 from __future__ import annotations
 
 import sys
@@ -12,7 +12,7 @@ def note(message: str) -> None:
 class Progress:
     """`done/total rate/s ETA`, redrawn in place on a terminal, every 10 s in logs."""
 
-    def __init__(self, total: int, label: str = "samples", done: int = 0) -> None:
+    def __init__(self, total: int, done: int = 0, label: str = "samples") -> None:
         self.total, self.label, self.done, self.start_done = total, label, done, done
         self.errors = 0
         self.t0 = time.monotonic()

@@ -372,6 +372,13 @@ class Parser:
         return classes, wnid, label
 
 
-@lru_cache(maxsize=8)
-def parser_for(space_name: str = "imagenet-1k") -> Parser:
-    return Parser(label_space(space_name))
+_PARSERS: dict[tuple[str, tuple[str, ...]], Parser] = {}
+
+
+def parser_for(space: LabelSpace | str = "imagenet-1k") -> Parser:
+    """The one shared parser of a label space (built once per process: the tables take ~1 s)."""
+    space = label_space(space) if isinstance(space, str) else space
+    key = (space.name, space.wnids)
+    if key not in _PARSERS:
+        _PARSERS[key] = Parser(space)
+    return _PARSERS[key]

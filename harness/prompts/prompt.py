@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import jinja2
 import jinja2.meta
@@ -24,7 +25,6 @@ PROMPT_FIELDS = {"name", "description", "citation", "text", "system", "image_pos
 TEMPLATE_VARS = {"options", "k", "sample_id"}
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
                           keep_trailing_newline=False)
-_EXTRA_DIRS: list[Path] = []
 
 
 
@@ -63,30 +63,26 @@ def _template(text: str) -> jinja2.Template:
     return _ENV.from_string(text)
 
 
-def set_prompt_dirs(dirs: list[str | Path]) -> None:
-    """Folders from `--prompts-dir`, searched before everything else."""
-    _EXTRA_DIRS[:] = [Path(d) for d in dirs]
-
-
-def prompt_dirs() -> list[tuple[str, Path]]:
+def prompt_dirs(extra: Sequence[str | Path] = ()) -> list[tuple[str, Path]]:
+    """`extra` folders (from `--prompts-dir`) first, then HARNESS_PROMPTS_PATH, then built-in."""
     env = [Path(p) for p in os.environ.get("HARNESS_PROMPTS_PATH", "").split(os.pathsep) if p]
-    return ([("--prompts-dir", d) for d in _EXTRA_DIRS] +
+    return ([("--prompts-dir", Path(d)) for d in extra] +
             [("HARNESS_PROMPTS_PATH", d) for d in env] + [("built-in", resource_dir("prompts"))])
 
 
-def all_prompts() -> dict[str, tuple[Path, str]]:
+def all_prompts(extra: Sequence[str | Path] = ()) -> dict[str, tuple[Path, str]]:
     """name -> (file, origin); the first folder in precedence order wins."""
     out: dict[str, tuple[Path, str]] = {}
-    for origin, folder in prompt_dirs():
+    for origin, folder in prompt_dirs(extra):
         for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
             out.setdefault(path.stem, (path, origin))
     return out
 
 
-def load_prompt(name_or_path: str) -> Prompt:
+def load_prompt(name_or_path: str, extra: Sequence[str | Path] = ()) -> Prompt:
     path = Path(name_or_path)
     if not (path.suffix in (".yaml", ".yml") and path.is_file()):
-        known = all_prompts()
+        known = all_prompts(extra)
         if name_or_path not in known:
             close = difflib.get_close_matches(name_or_path, list(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""

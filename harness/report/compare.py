@@ -36,10 +36,10 @@ class Loaded:
 
 def load(path: Path) -> Loaded:
     run = RunDir(path)
-    cfg = run.config()
+    cfg = run.manifest()
     records = run.read_records()
     return Loaded(run.path, cfg.task, cfg.model, cfg.label_space,
-                  {r["id"]: bool(r.get("correct")) for r in records})
+                  {r.id: r.correct for r in records})
 
 
 def compare(path_a: Path, path_b: Path) -> dict:

@@ -19,14 +19,16 @@ import yaml
 from harness import __version__
 from harness.report.baselines import VARIANTS
 from harness.report.generalization import drop, effective_robustness
-from harness.cli.progress import note
+import logging
+
+note = logging.getLogger("harness").warning  # shown by the CLI
 from harness.report.baselines import cnn_baselines, published_vlms
 from harness.report.compare import N_V2, baseline_rows
 from harness.resources import named_yaml
 from harness.scoring.aggregate import metrics as recompute
 from harness.scoring.stats import accuracy
 from harness.store.rundir import RunDir, now_iso
-from harness.errors import LeaderboardError
+from harness.errors import HarnessError, LeaderboardError
 
 DEF_FIELDS = {"name", "title", "description", "label_space", "imagenet_task", "shift_tasks",
               "primary_shift", "metrics", "baselines", "sort"}
@@ -89,9 +91,9 @@ def verify(path: Path, definition: Definition) -> Entry:
         raise LeaderboardError(f"{path}: samples.jsonl is missing; the run cannot be verified")
     try:
         res = json.loads(run.results.read_text())
-        cfg = run.config()
+        cfg = run.manifest()
         records = run.read_records()
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, HarnessError) as e:
         raise LeaderboardError(f"{path}: unreadable ({e})") from None
     if not res.get("complete", False):
         raise LeaderboardError(f"{path}: partial run ({res.get('n')}/{res.get('n_expected')} "
@@ -100,7 +102,8 @@ def verify(path: Path, definition: Definition) -> Entry:
     if digest != res.get("samples_sha256"):
         raise LeaderboardError(f"{path}: samples.jsonl does not match samples_sha256 in "
                                "results.json (edited after scoring?); run `harness score`")
-    if not _same(recompute(records), res.get("metrics", {})):
+    kind = "classify" if cfg.backend == "hf-classifier" else "generate"
+    if not _same(recompute(records, kind), res.get("metrics", {})):
         raise LeaderboardError(f"{path}: metrics recomputed from samples.jsonl differ from "
                                "results.json")
     if res.get("task") not in definition.tasks:
@@ -110,7 +113,7 @@ def verify(path: Path, definition: Definition) -> Entry:
         raise LeaderboardError(f"{path}: label space {res.get('label_space')!r} differs from "
                                f"{definition.label_space!r}")
     return Entry(run.path, res["task"], res["model"], res["prompt"], cfg.machine,
-                 res.get("created", ""), records, res["metrics"])
+                 res.get("created", ""), [r.to_dict() for r in records], res["metrics"])
 
 
 def _same(a: dict, b: dict) -> bool:

@@ -10,7 +10,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from harness.cli.progress import note
+import logging
+
+note = logging.getLogger("harness").warning  # shown by the CLI
 from harness.errors import PublishError
 
 SPACE_HEADER = "---\ntitle: {title}\nsdk: static\napp_file: index.html\npinned: false\n---\n\n"

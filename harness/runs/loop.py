@@ -1,66 +1,96 @@
-"""The async evaluation loop: samples -> prompt -> (cache | server) -> parse -> score -> record.
+"""The one evaluation loop: samples -> (prompt -> generator -> parse | classifier) -> record.
 
 Samples stream through a bounded queue to `concurrency` workers, so memory stays flat however big
-the task. Each finished sample is appended (and fsync'd) before it is counted. The server is
-checked lazily, before the first request that the cache cannot answer: a fully cached re-run
-sends nothing at all.
+the task. Each finished sample is appended (and flushed) before it is counted. Generators and
+classifiers share everything but the middle step: resume, cache, disk-full handling, progress and
+the record format. Per-sample problems become records with an error kind; only what would fail
+every sample the same way (auth, a spent retry budget, a full disk) stops the run.
 """
 from __future__ import annotations
 
 import asyncio
-import errno
 import hashlib
-from dataclasses import dataclass, field
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable, Protocol
 
-from harness.backends.openai_compat import OpenAIBackend, RequestError
-from harness.backends.cache import ResponseCache, request_key
+from harness.backends.base import RequestError
+from harness.backends.cache import ResponseCache, cacheable, request_key
+from harness.backends.resilience import Resilience, StopRun
+from harness.errors import HarnessError, RunError
+from harness.manifest import RunManifest
+from harness.parse.parser import ParseResult, Parser
 from harness.prompts.choices import option_names, options, read_choice
 from harness.prompts.images import ImageError, image_data_url
-from harness.parse.parser import Parser
-from harness.cli.progress import Progress
 from harness.prompts.prompt import Prompt
-from harness.records import RunConfig, Sample, error_record
-from harness.backends.resilience import Resilience, StopRun
-from harness.scoring.score import score
-from harness.store.rundir import RunDir
+from harness.scoring.record import SampleRecord
+from harness.scoring.score import class_result, score
+from harness.store import RunDir
+from harness.store.rundir import write_error
+from harness.tasks.sample import Sample
+from harness.wordnet import clip_names
+
+LONG_ANSWER = 2000  # characters; longer answers are parsed off the event loop
 
 
-class Abort(Exception):
-    """Stop the run; finished samples are kept and `--resume` continues."""
+class Progress(Protocol):
+    def update(self, error: bool = False) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Silent:
+    def update(self, error: bool = False) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass
 class Context:
-    backend: OpenAIBackend
-    prompt: Prompt
+    backend: Any  # a Generator or a Classifier (harness/backends/base.py)
+    prompt: Prompt | None
     parser: Parser
-    config: RunConfig
+    manifest: RunManifest
     resilience: Resilience
     cache: ResponseCache | None
-    checked: bool = False
-    check_error: Exception | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    endpoint: dict  # base URL + identity: where answers come from (part of the cache key)
+    progress: Progress
     requests: int = 0
 
+    @property
+    def classify(self) -> bool:
+        return self.backend.kind == "classify"
 
-async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rundir: RunDir,
-                   max_fail: int = 20) -> None:
-    config = ctx.config
-    progress = Progress(config.n_samples, done=len(done))
-    # (sample, what _prepare made of it): the image is read and hashed once, by the producer
-    queue: asyncio.Queue[tuple | None] = asyncio.Queue(maxsize=2 * config.concurrency)
-    state: dict = {"consecutive": 0, "abort": None}
 
-    def record(rec: dict, flush: bool = True) -> bool:
+@dataclass
+class _Prepared:
+    sample: Sample
+    data: bytes | None = None  # classifiers: the image file
+    url: str | None = None  # generators: the image as sent
+    sent_sha256: str = ""
+    variables: dict | None = None
+    shown: list[str] | None = None
+    key: str | None = None
+
+
+async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context,
+                   rundir: RunDir) -> None:
+    """Evaluate every sample not in `done`; raises RunError when the run has to stop."""
+    m = ctx.manifest
+    queue: asyncio.Queue[_Prepared | None] = asyncio.Queue(maxsize=2 * m.concurrency)
+    state: dict[str, Any] = {"consecutive": 0, "abort": None}
+
+    def record(rec: SampleRecord, flush: bool = True) -> None:
         try:
             rundir.append(rec, flush)
-        except OSError as e:
-            why = "disk full" if e.errno == errno.ENOSPC else "cannot write"
-            state["abort"] = f"{why}: {rundir.samples}: {e.strerror or e}"
-            return False
-        progress.update(error=rec["error"] is not None)
-        return True
+        except HarnessError as e:
+            state["abort"] = str(e)
+            return
+        except OSError as e:  # a write that failed below the store's own handling
+            state["abort"] = str(write_error(rundir.samples, e))
+            return
+        ctx.progress.update(error=rec.error is not None)
 
     async def produce() -> None:
         inline = 0
@@ -70,129 +100,131 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context, rund
             if s.id in done:
                 continue
             done.add(s.id)
-            prep = _prepare(s, ctx)
-            rec = _from_cache(s, ctx, prep)
-            if rec is None:
+            prep = await asyncio.to_thread(_prepare, s, ctx) if _slow(s) else _prepare(s, ctx)
+            if isinstance(prep, SampleRecord):
+                record(prep)
+                continue
+            hit = _from_cache(prep, ctx)
+            if hit is None:
                 rundir.flush()
-                await queue.put((s, prep))
-            elif record(rec, flush=False):  # cache hits never wait for a worker
-                inline += 1
-                if inline % 256 == 0:
-                    rundir.flush()
-                    await asyncio.sleep(0)
+                await queue.put(prep)
+                continue
+            record(await _finish(prep, ctx, hit, 0.0, None, cached=True), flush=False)
+            inline += 1
+            if inline % 256 == 0:  # cache hits never wait for a worker; let others run
+                rundir.flush()
+                await asyncio.sleep(0)
         rundir.flush()
-        for _ in range(config.concurrency):
+        for _ in range(m.concurrency):
             await queue.put(None)
 
     async def work() -> None:
-        while (item := await queue.get()) is not None:
-            s, prep = item
+        while (prep := await queue.get()) is not None:
             if state["abort"]:
                 continue
             try:
-                rec = await one(s, ctx, prep)
+                rec = await _ask(prep, ctx)
             except StopRun as e:
                 state["abort"] = str(e)
                 continue
             except RequestError as e:
                 if e.fatal:
-                    state["abort"] = f"{e} (at sample {s.id})"
+                    state["abort"] = f"{e} (at sample {prep.sample.id})"
                     continue
-                rec = error_record(s, str(e))
-            transient = rec["error"] is not None and not rec["error"].startswith("image:")
-            state["consecutive"] = state["consecutive"] + 1 if transient else 0
-            if state["consecutive"] >= max_fail:
-                state["abort"] = f"{max_fail} requests in a row failed; last: {rec['error']}"
+                rec = SampleRecord.failure(prep.sample.id, prep.sample.gold_wnid, e.kind,
+                                           str(e))
+            state["consecutive"] = state["consecutive"] + 1 if rec.failed else 0
+            if state["consecutive"] >= m.max_consecutive_failures:
+                state["abort"] = (f"{m.max_consecutive_failures} requests in a row failed; "
+                                  f"last: {rec.error}")
             record(rec)
 
     try:
-        await asyncio.gather(produce(), *(work() for _ in range(config.concurrency)))
+        await asyncio.gather(produce(), *(work() for _ in range(m.concurrency)))
     finally:
-        progress.close()
-        await ctx.backend.close()
+        ctx.progress.close()
     if state["abort"]:
-        raise Abort(f"stopped: {state['abort']}; finished samples are kept, continue with "
-                    f"`harness run --resume {rundir.path}`")
+        raise RunError(f"stopped: {state['abort']}; finished samples are kept, continue with "
+                       f"`harness run --resume {rundir.path}`")
 
 
-def _prepare(s: Sample, ctx: Context) -> tuple[bytes, str, dict, list[str] | None] | dict:
-    """(image bytes, sha256, template variables, options shown) or an error record."""
-    prompt, parser = ctx.prompt, ctx.parser
+def _slow(s: Sample) -> bool:
+    """Reads that may block (lazy loaders, e.g. streamed datasets) go to a thread."""
+    return s.loader is not None
+
+
+def _prepare(s: Sample, ctx: Context) -> _Prepared | SampleRecord:
+    """Read the image and build what will be sent, or an image error record."""
     try:
         data = s.read_bytes()
     except OSError as e:
-        return error_record(s, f"image: cannot read ({e.strerror or e})")
-    shown = None
-    variables: dict = {"sample_id": s.id}
-    if prompt.choices:
-        shown = options(s.gold_wnid, s.id, parser.space, int(prompt.choices.get("k", 4)),
-                        prompt.choices.get("distractors", "nearest"), ctx.config.seed)
-        variables.update(options=option_names(shown, parser.space), k=len(shown))
-    return data, hashlib.sha256(data).hexdigest(), variables, shown
-
-
-def _from_cache(s: Sample, ctx: Context, prep: tuple | dict) -> dict | None:
-    """The sample's record if its answer is cached (looked up before the image is encoded)."""
-    if ctx.cache is None or isinstance(prep, dict):
-        return None  # no cache, or an error record the worker reports
-    _, digest, variables, shown = prep
-    text = ctx.cache.get(_key(ctx, variables, digest))
-    return None if text is None else _record(s, ctx, text, 0.0, digest, shown)
-
-
-async def one(s: Sample, ctx: Context, prep: tuple | dict) -> dict:
-    """Ask the model about one prepared sample; per-sample problems become the record's
-    `error`."""
-    if isinstance(prep, dict):
-        return prep
-    data, digest, variables, shown = prep
+        return SampleRecord.failure(s.id, s.gold_wnid, "image",
+                                    f"image: cannot read ({e.strerror or e})")
+    if ctx.classify:
+        return _Prepared(s, data=data, sent_sha256=hashlib.sha256(data).hexdigest())
     try:
-        url, _ = image_data_url(data, ctx.config.image_size, digest)
+        url, _ = image_data_url(data, ctx.manifest.image_size)
     except ImageError as e:
-        return error_record(s, str(e))
-    text, latency = await ask(ctx, ctx.prompt.render(url, **variables), variables, digest)
-    return _record(s, ctx, text, latency, digest, shown)
+        return SampleRecord.failure(s.id, s.gold_wnid, "image", str(e))
+    prep = _Prepared(s, url=url, sent_sha256=hashlib.sha256(url.encode()).hexdigest(),
+                     variables={"sample_id": s.id})
+    prompt = ctx.prompt
+    if prompt is not None and prompt.choices:
+        prep.shown = options(s.gold_wnid, s.id, ctx.parser.space,
+                             int(prompt.choices.get("k", 4)),
+                             prompt.choices.get("distractors", "nearest"), ctx.manifest.seed)
+        prep.variables.update(options=option_names(prep.shown, ctx.parser.space),
+                              k=len(prep.shown))
+    return prep
 
 
-def _record(s: Sample, ctx: Context, text: str, latency: float, digest: str,
-            shown: list[str] | None) -> dict:
-    parser = ctx.parser
-    pred = read_choice(text, shown, parser) if shown is not None else parser.parse(text)
-    rec = {"id": s.id, "gold_wnid": s.gold_wnid, "response": text,
-           **score(s.gold_wnid, text, pred, parser.space),
-           "latency_s": round(latency, 4), "error": None, "image_sha256": digest}
-    if shown is not None:
-        rec["options"] = shown
-    return rec
-
-
-def _key(ctx: Context, variables: dict, image_sha256: str) -> str:
-    """The prompt as sent is a pure function of its template and variables, so those (with the
-    image's sha256) identify the request without rendering it."""
+def _from_cache(prep: _Prepared, ctx: Context) -> str | None:
+    if ctx.cache is None or ctx.classify:
+        return None
     p = ctx.prompt
+    assert p is not None
     prompt = {"text": p.text, "system": p.system, "image_position": p.image_position,
-              "variables": variables}
-    return request_key(ctx.config.model_id, prompt, ctx.backend.params, p.extra_body,
-                       image_sha256)
+              "variables": prep.variables}
+    params = getattr(ctx.backend, "params", {})
+    prep.key = request_key(ctx.endpoint, prompt, params, p.extra_body, prep.sent_sha256)
+    return ctx.cache.get(prep.key)
 
 
-async def ask(ctx: Context, messages: list[dict], variables: dict,
-              image_sha256: str) -> tuple[str, float]:
-    """The answer from the server (checked first, retried), stored in the cache."""
-    if not ctx.checked:
-        async with ctx.lock:  # one check for all workers; a failure is final for all
-            if ctx.check_error is not None:
-                raise ctx.check_error
-            if not ctx.checked:
-                try:
-                    await ctx.backend.check()
-                except Exception as e:
-                    ctx.check_error = e
-                    raise
-                ctx.checked = True
+async def _ask(prep: _Prepared, ctx: Context) -> SampleRecord:
+    """One request to the backend (retried by the resilience policy)."""
     ctx.requests += 1
-    text, latency = await ctx.resilience.call(
+    if ctx.classify:
+        pred = await ctx.resilience.call(lambda: ctx.backend.classify(prep.data))
+        s = prep.sample
+        space = ctx.parser.space
+        rec = SampleRecord(s.id, s.gold_wnid, response=clip_names().get(pred.top[0], ""),
+                           **score(s.gold_wnid, "", class_result(pred.top[0], space), space,
+                                   contains_rule=False),
+                           latency_s=round(pred.latency_s, 4), image_sha256=prep.sent_sha256,
+                           top5=pred.top)
+        return rec
+    assert ctx.prompt is not None and prep.url is not None
+    messages = ctx.prompt.render(prep.url, **(prep.variables or {}))
+    answer = await ctx.resilience.call(
         lambda: ctx.backend.complete(messages, ctx.prompt.extra_body))
-    if ctx.cache is not None:
-        ctx.cache.put(_key(ctx, variables, image_sha256), ctx.config.model_id, text)
-    return text, latency
+    if ctx.cache is not None and prep.key and cacheable(answer.text, answer.finish_reason):
+        ctx.cache.put(prep.key, ctx.manifest.model_id, answer.text)
+    return await _finish(prep, ctx, answer.text, answer.latency_s, answer.finish_reason)
+
+
+async def _finish(prep: _Prepared, ctx: Context, text: str, latency: float,
+                  finish_reason: str | None, cached: bool = False) -> SampleRecord:
+    """Parse and score an answer into the sample's record."""
+    s, parser = prep.sample, ctx.parser
+    if len(text) > LONG_ANSWER:
+        pred = await asyncio.to_thread(_read, text, prep.shown, parser)
+    else:
+        pred = _read(text, prep.shown, parser)
+    return SampleRecord(s.id, s.gold_wnid, response=text,
+                        **score(s.gold_wnid, text, pred, parser.space),
+                        latency_s=round(latency, 4), image_sha256=prep.sent_sha256,
+                        cached=cached, finish_reason=finish_reason, options=prep.shown)
+
+
+def _read(text: str, shown: list[str] | None, parser: Parser) -> ParseResult:
+    return read_choice(text, shown, parser) if shown is not None else parser.parse(text)

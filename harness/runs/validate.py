@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import itertools
+from pathlib import Path
+from typing import Sequence
 
 from harness.tasks.sources import DataError
 from harness.tasks.labels import LabelError
@@ -13,9 +15,10 @@ from harness.tasks.task import TaskError
 N_IMAGES = 8
 
 
-def validate(name: str, data_dir: str | None = None, n_images: int = N_IMAGES) -> dict:
+def validate(name: str, data_dir: str | None = None, n_images: int = N_IMAGES,
+             task_dirs: Sequence[str | Path] = (), prompt_dirs: Sequence[str | Path] = ()) -> dict:
     """{task, origin, ok, checks: [passed checks], problems: [messages]}."""
-    cat = catalog()
+    cat = catalog(task_dirs)
     out: dict = {"task": name, "origin": None, "ok": False, "checks": [], "problems": []}
     if name not in cat.tasks:
         broken = [f"{p.origin}: {p.message}" for p in cat.problems if names_task(p, name)]
@@ -31,7 +34,7 @@ def validate(name: str, data_dir: str | None = None, n_images: int = N_IMAGES) -
         out["problems"].append(f"{task.path}: {e}")
         return out
     try:
-        load_prompt(task.prompt)
+        load_prompt(task.prompt, prompt_dirs)
         out["checks"].append(f"prompt {task.prompt} loads")
     except PromptError as e:
         out["problems"].append(f"{task.path}: prompt: {e}")

@@ -1,52 +1,71 @@
-"""Aggregate per-sample records into results.json, and render the short results table."""
+"""Per-sample records -> results.json: metrics with 95% intervals and honest counts.
+
+Errored samples count as wrong (the model gave no usable answer) and are in n. A run is complete
+only when every selected sample has a record and none of them is a transport/server failure
+(those are not a measurement; `--resume` retries them). Ambiguous answers are counted wrong
+(see harness/scoring/score.py) and counted here so the table can show them.
+"""
 from __future__ import annotations
 
-from harness import __version__
-from harness.records import SCHEMA, RunConfig
+from typing import Any
+
+from harness.manifest import SCHEMA, RunManifest
+from harness.resources import version
+from harness.scoring.record import SampleRecord
 from harness.scoring.stats import bootstrap_mean, proportion
-from harness.store.rundir import now_iso
 
 
-def metrics(records: list[dict]) -> dict:
-    """Errored samples count as wrong (the model gave no usable answer); n counts them."""
-    ok = [r for r in records if r.get("error") is None]
+def metrics(records: list[SampleRecord], kind: str = "generate") -> dict[str, dict]:
+    """top1 and hierarchical for everything; Zhang et al.'s `contains` and the unparsed rate for
+    free-text answers; top-5 for classifiers (where `contains` would only measure name
+    overlaps)."""
+    out = {"top1": proportion([r.correct for r in records])}
+    if kind == "classify":
+        out["top5"] = proportion([bool(r.top5) and r.gold_wnid in r.top5 for r in records])
+    else:
+        out["contains"] = proportion([r.contains for r in records])
+    out["hierarchical"] = bootstrap_mean([float(r.hier_score or 0.0) for r in records])
+    if kind != "classify":
+        ok = [r for r in records if r.error is None]
+        out["unparsed_rate"] = proportion([r.pred_synset is None for r in ok])
+    return out
+
+
+def counts(records: list[SampleRecord]) -> dict[str, int]:
     return {
-        "top1": proportion([bool(r.get("correct")) for r in records]),
-        "contains": proportion([bool(r.get("contains")) for r in records]),
-        "hierarchical": bootstrap_mean([float(r.get("hier_score") or 0.0) for r in records]),
-        "unparsed_rate": proportion([r.get("pred_synset") is None for r in ok]),
+        "n": len(records),
+        "n_errors": sum(r.error is not None for r in records),
+        "n_image_errors": sum(r.error_kind == "image" for r in records),
+        "n_failed": sum(r.failed for r in records),
+        "n_ambiguous": sum(r.match == "ambiguous" for r in records),
+        "n_cached": sum(r.cached for r in records),
+        "n_truncated": sum(r.finish_reason == "length" for r in records),
     }
 
 
-def build(config: RunConfig, records: list[dict], samples_sha256: str) -> dict:
+def build(manifest: RunManifest, records: list[SampleRecord], samples_sha256: str,
+          created: str) -> dict[str, Any]:
+    kind = "classify" if manifest.backend == "hf-classifier" else "generate"
+    c = counts(records)
     return {
         "schema": SCHEMA,
-        "task": config.task,
-        "model": config.model,
-        "model_id": config.model_id,
-        "prompt": config.prompt,
-        "label_space": config.label_space,
-        "backend": config.backend,
-        "machine": config.machine,
-        "n": len(records),
-        "n_expected": config.n_samples,
-        "n_errors": sum(r.get("error") is not None for r in records),
-        "complete": len(records) >= config.n_samples,
-        "metrics": metrics(records),
+        "task": manifest.task,
+        "model": manifest.model,
+        "model_id": manifest.model_id,
+        "prompt": manifest.prompt,
+        "prompt_sha256": manifest.prompt_content.sha256 if manifest.prompt_content else None,
+        "label_space": manifest.label_space,
+        "backend": manifest.backend,
+        "machine": manifest.machine,
+        "limit": manifest.limit,
+        "shard": manifest.shard,
+        "data_fingerprint": manifest.data_fingerprint,
+        **c,
+        "n_expected": manifest.n_samples,
+        "complete": c["n"] >= manifest.n_samples and c["n_failed"] == 0,
+        "ambiguous_rule": "counted wrong",
+        "metrics": metrics(records, kind),
         "samples_sha256": samples_sha256,
-        "harness_version": __version__,
-        "created": now_iso(),
+        "harness_version": version(),
+        "created": created,
     }
-
-
-def table(results: dict) -> str:
-    """A small fixed-width table (percentages with 95% intervals)."""
-    rows = [("metric", "value", "95% CI", "method")]
-    for name, m in results["metrics"].items():
-        rows.append((name, f"{100 * m['value']:.1f}%",
-                     f"[{100 * m['ci_low']:.1f}, {100 * m['ci_high']:.1f}]", m["method"]))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    head = (f"task {results['task']} | model {results['model']} | n {results['n']} "
-            f"| errors {results['n_errors']}")
-    lines = [head] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)

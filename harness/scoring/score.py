@@ -37,13 +37,24 @@ def hier_score(gold_wnid: str, pred: ParseResult, space: LabelSpace) -> float:
     return max(0.0, min(1.0, (wn.max_depth(syn) - GENERIC_DEPTH) / span))
 
 
-def score(gold_wnid: str, response: str, pred: ParseResult, space: LabelSpace) -> dict:
-    """The scored fields of a samples.jsonl record."""
+def score(gold_wnid: str, response: str, pred: ParseResult, space: LabelSpace,
+          contains_rule: bool = True) -> dict:
+    """The scored fields of a samples.jsonl record.
+
+    An `ambiguous` answer (the parser could not tell which of several classes it names) is
+    counted wrong, whichever class it listed first: crediting it would reward a guess the
+    answer did not make. results.json counts them (`n_ambiguous`)."""
     return {
         "pred_wnid": pred.wnid,
         "pred_synset": pred.synset,
         "match": pred.match,
-        "correct": pred.wnid == gold_wnid,
-        "contains": contains(gold_wnid, response),
-        "hier_score": round(hier_score(gold_wnid, pred, space), 6),
+        "correct": pred.wnid == gold_wnid and pred.match != "ambiguous",
+        "contains": contains_rule and contains(gold_wnid, response),
+        "hier_score": 0.0 if pred.match == "ambiguous" else
+        round(hier_score(gold_wnid, pred, space), 6),
     }
+
+
+def class_result(wnid: str, space: LabelSpace) -> ParseResult:
+    """A classifier's prediction in the parser's result type (so scoring is shared)."""
+    return ParseResult(wnid, wnid, space.label(wnid), "class", [wnid])

@@ -39,17 +39,9 @@ def space_from_spec(spec: str | dict, base: Path | None = None) -> LabelSpace:
 
 
 def parser_for_space(space: LabelSpace):
-    from harness.parse.parser import Parser, parser_for
+    from harness.parse.parser import parser_for
 
-    if space.name in BUILTIN_SPACES and space == label_space(space.name):
-        return parser_for(space.name)
-    key = (space.name, space.wnids)
-    if key not in _PARSERS:
-        _PARSERS[key] = Parser(space)
-    return _PARSERS[key]
-
-
-_PARSERS: dict = {}
+    return parser_for(space)
 
 
 class LabelResolver:

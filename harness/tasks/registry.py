@@ -14,13 +14,12 @@ import types
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from harness.resources import resource_dir
 from harness.tasks.task import Task, TaskError, parse_task
 
 ENTRY_POINT_GROUP = "harness.tasks"
-_EXTRA_DIRS: list[Path] = []
 _PY_TASKS: dict[str, tuple[Callable[[], Task], str]] = {}
 _CURRENT_ORIGIN = ["python"]
 
@@ -31,11 +30,6 @@ def register_task(name: str) -> Callable[[Callable[[], Task]], Callable[[], Task
         _PY_TASKS[name] = (fn, _CURRENT_ORIGIN[0])
         return fn
     return deco
-
-
-def set_task_dirs(dirs: list[str | Path]) -> None:
-    """Folders from `--tasks-dir`, searched before everything else."""
-    _EXTRA_DIRS[:] = [Path(d) for d in dirs]
 
 
 @dataclass
@@ -57,9 +51,9 @@ class Catalog:
     shadowed: list[str]
 
 
-def _sources() -> list[tuple[str, Path]]:
+def _sources(extra: Sequence[str | Path]) -> list[tuple[str, Path]]:
     env = [Path(p) for p in os.environ.get("HARNESS_TASKS_PATH", "").split(os.pathsep) if p]
-    return ([("--tasks-dir", d) for d in _EXTRA_DIRS] +
+    return ([("--tasks-dir", Path(d)) for d in extra] +
             [("HARNESS_TASKS_PATH", d) for d in env])
 
 
@@ -139,11 +133,12 @@ def _from_entry_points(problems: list[Problem]) -> list[Found]:
     return out
 
 
-def catalog() -> Catalog:
-    """Every task by name (aliases included), what failed to load, and what was shadowed."""
+def catalog(dirs: Sequence[str | Path] = ()) -> Catalog:
+    """Every task by name (aliases included), what failed to load, and what was shadowed.
+    `dirs` (from `--tasks-dir`) are searched before everything else."""
     problems: list[Problem] = []
     found: list[Found] = []
-    for label, folder in _sources():
+    for label, folder in _sources(dirs):
         found += _from_dir(folder, label, problems)
     found += _from_entry_points(problems)
     found += _from_dir(resource_dir("tasks"), "built-in", problems)
@@ -161,12 +156,12 @@ def catalog() -> Catalog:
     return Catalog(tasks, problems, shadowed)
 
 
-def all_tasks() -> dict[str, Task]:
-    return {name: f.task for name, f in catalog().tasks.items()}
+def all_tasks(dirs: Sequence[str | Path] = ()) -> dict[str, Task]:
+    return {name: f.task for name, f in catalog(dirs).tasks.items()}
 
 
-def get_task(name: str) -> Task:
-    cat = catalog()
+def get_task(name: str, dirs: Sequence[str | Path] = ()) -> Task:
+    cat = catalog(dirs)
     if name in cat.tasks:
         return cat.tasks[name].task
     broken = [p for p in cat.problems if names_task(p, name)]

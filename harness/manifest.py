@@ -1,0 +1,149 @@
+"""The run manifest: every option of a run defined once, with its default, check and help.
+
+`RunOptions` is what a user chooses; the CLI's `run` arguments are generated from its fields, so a
+default or a bound is written in one place only. `RunManifest` adds what the harness resolved
+(model id, prompt content, data fingerprint, server identity, versions); run.json is its JSON.
+Each option says whether it can change a result (`result=True`): `--resume` refuses a new value
+for those and takes the new value, recording the change, for the others (timeouts, URLs).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import OptionError
+
+SCHEMA = 1
+
+
+def _opt(default: Any, help: str, *, result: bool, flag: str | None = None,
+         metavar: str | None = None, **checks: Any) -> Any:
+    extra = {"result": result, "flag": flag, "metavar": metavar}
+    return Field(default, description=help, json_schema_extra=extra, **checks)
+
+
+class RunOptions(BaseModel):
+    """What the user asks for. Field order is the order of `harness run --help`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: str = _opt("imagenet-sample", "task name (see `harness tasks`)", result=True)
+    model: str = _opt("llava", "model alias (see `harness models`), served model name, or "
+                      "hf:<id or folder> for an image classifier", result=True)
+    backend: Literal["openai", "transformers"] = _opt(
+        "openai", "openai: an OpenAI-compatible server; transformers: load the model in this "
+        "process (CPU or GPU), no server", result=True)
+    base_url: str | None = _opt(None, "OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1 "
+                                "(default: $HARNESS_BASE_URL / $OPENAI_BASE_URL, else launch "
+                                "vLLM)", result=False, metavar="URL")
+    prompt: str | None = _opt(None, "prompt name or YAML file (default: the task's)", result=True)
+    data_dir: str | None = _opt(None, "local copy of the task's dataset", result=False,
+                                metavar="DIR")
+    limit: int | None = _opt(None, "seeded subset of N samples, stratified over classes "
+                             "(default: all)", result=True, metavar="N", gt=0)
+    seed: int = _opt(0, "seed for --limit, distractors and sampling", result=True)
+    max_tokens: int = _opt(64, "new tokens per answer", result=True, gt=0)
+    temperature: float = _opt(0.0, "sampling temperature (0 = greedy)", result=True, ge=0,
+                              le=10)
+    image_size: int | None = _opt(None, "resize the shorter side to N px before sending "
+                                  "(default: original bytes)", result=True, metavar="N", gt=0)
+    server_args: str = _opt("", "extra arguments for a launched vLLM server", result=True,
+                            metavar="ARGS")
+    concurrency: int = _opt(32, "requests in flight", result=False, gt=0, le=4096)
+    timeout_s: float = _opt(120.0, "seconds per request", result=False, flag="--timeout",
+                            gt=0)
+    max_retries: int = _opt(4, "retries per request, with backoff honouring Retry-After "
+                            "(429, 5xx, resets)", result=False, ge=0, le=100)
+    retry_budget: int = _opt(1000, "retries allowed over the whole run before it stops",
+                             result=False, ge=0)
+    max_outage_s: float = _opt(300.0, "seconds to wait for a server that stopped answering",
+                               result=False, flag="--max-outage", gt=0)
+    max_consecutive_failures: int = _opt(20, "stop after this many failed requests in a row",
+                                         result=False, gt=0)
+    cache: bool = _opt(True, "read and write the response cache", result=False)
+
+    @classmethod
+    def parse(cls, values: dict[str, Any]) -> "RunOptions":
+        """Validated options; a bad value is one OptionError naming the CLI flag."""
+        try:
+            return cls(**values)
+        except ValidationError as e:
+            err = e.errors()[0]
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            got = values.get(name, err.get("input"))
+            raise OptionError(f"{flag(name)}: {err['msg'].lower()} (got {got!r})") from None
+
+    @classmethod
+    def affects_result(cls, name: str) -> bool:
+        return bool(_meta(name).get("result"))
+
+    def given(self) -> dict[str, Any]:
+        """The options set explicitly (on the command line or by the caller)."""
+        return {k: getattr(self, k) for k in sorted(self.model_fields_set)}
+
+
+def _meta(name: str) -> dict:
+    return RunOptions.model_fields[name].json_schema_extra or {}  # type: ignore[return-value]
+
+
+def flag(name: str) -> str:
+    """The command-line flag of an option (`timeout_s` -> `--timeout`)."""
+    return _meta(name).get("flag") or "--" + name.replace("_", "-")
+
+
+class PromptContent(BaseModel):
+    """The prompt as sent: its template text and everything else that shapes the messages."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    source: str | None = None  # the file it was read from
+    text: str
+    system: str | None = None
+    image_position: str = "before"
+    choices: dict | None = None
+    chat_template: str | None = None
+    sha256: str = ""
+
+    def digest(self) -> str:
+        body = self.model_dump(exclude={"name", "source", "sha256"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+class RunManifest(RunOptions):
+    """run.json: the options plus what was resolved; written before the first request."""
+
+    model_config = ConfigDict(extra="ignore", frozen=False, populate_by_name=True)
+
+    schema_: int = Field(SCHEMA, alias="schema")
+    backend: str = "openai"  # openai | transformers | hf-classifier (how answers are produced)
+    model_id: str = ""
+    label_space: str = "imagenet-1k"
+    label_space_wnids: list[str] | None = None  # custom spaces travel with the run
+    prompt_content: PromptContent | None = None
+    data_fingerprint: str = ""
+    n_samples: int = 0
+    shard: str | None = None
+    managed_server: bool = False
+    server: dict | None = None  # identity as the backend reports it (model entry, version)
+    versions: dict[str, str] = Field(default_factory=dict)
+    machine: str = ""
+    harness_version: str = ""
+    created: str = ""
+    resumes: list[dict] = Field(default_factory=list)  # options changed by each --resume
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunManifest":
+        return cls.model_validate(json.loads(text))
+
+    def options(self) -> RunOptions:
+        values = {k: getattr(self, k) for k in RunOptions.model_fields}
+        if values["backend"] not in ("openai", "transformers"):
+            values["backend"] = "openai"
+        return RunOptions(**values)
