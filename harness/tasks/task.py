@@ -68,9 +68,12 @@ class Task:
         return space_from_spec(self.label_space, self.path.parent if self.path else None)
 
     def select(self, data_dir: str | Path | None = None, limit: int | None = None,
-               seed: int = 0) -> Selection:
-        """The samples for a run; raises DataError / LabelError with a one-line reason."""
+               seed: int | None = None) -> Selection:
+        """The samples for a run; raises DataError / LabelError with a one-line reason. A
+        subset (`limit`) needs the run's seed: there is no default seed but the run's own."""
         limit = limit or self.limit
+        if limit is not None and seed is None:
+            raise TaskError(f"task {self.name}: a subset of {limit} samples needs a seed")
         src = self.source
         local = Path(data_dir) if data_dir else (self._rel(src["path"]) if src.get("path")
                                                   else None)
