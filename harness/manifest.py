@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.errors import OptionError
 
 SCHEMA = 1
+CACHE_ENV = "HARNESS_RESPONSE_CACHE"  # "1": --cache by default
 
 
 def _opt(default: Any, help: str, *, result: bool, flag: str | None = None,
@@ -63,7 +65,10 @@ class RunOptions(BaseModel):
                                result=False, flag="--max-outage", gt=0)
     max_consecutive_failures: int = _opt(20, "stop after this many failed requests in a row",
                                          result=False, gt=0)
-    cache: bool = _opt(True, "read and write the response cache", result=False)
+    cache: bool = Field(default_factory=lambda: os.environ.get(CACHE_ENV, "") == "1",
+                        description="answer repeated requests from the response cache "
+                        f"(default: off; on when ${CACHE_ENV}=1)",
+                        json_schema_extra={"result": False})
 
     @classmethod
     def parse(cls, values: dict[str, Any]) -> "RunOptions":

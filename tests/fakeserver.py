@@ -26,8 +26,9 @@ class FakeServer:
     """`behave(request_json) -> (status, body)` decides each chat reply; requests are recorded."""
 
     def __init__(self, behave: Callable[[dict], Reply], models: list[str] | None = None,
-                 port: int = 0) -> None:
+                 port: int = 0, model_created: int = 0) -> None:
         self.behave = behave
+        self.model_created = model_created  # what /v1/models says: a new checkpoint changes it
         self.models = models if models is not None else ["fake"]
         self.requests: list[dict] = []
         self.headers: list[dict] = []
@@ -57,7 +58,8 @@ class FakeServer:
             def do_GET(self) -> None:
                 if self.path.rstrip("/") == "/v1/models":
                     self._send(200, {"object": "list", "data": [
-                        {"id": m, "object": "model", "created": 0, "owned_by": "t"}
+                        {"id": m, "object": "model", "created": outer.model_created,
+                         "owned_by": "t"}
                         for m in outer.models]})
                 elif self.path == "/health":
                     self._send(200, {"status": "ok"})

@@ -138,12 +138,12 @@ def test_resume_after_crash_redoes_only_missing_and_torn(runs_dir, capsys):
 
 def test_identical_rerun_is_served_from_the_cache_without_requests(runs_dir, capsys):
     with FakeServer(lambda body: (200, chat_reply("Two tenches."))) as srv:
-        assert _run(srv.base_url, runs_dir, "--limit", "20") == 0
+        assert _run(srv.base_url, runs_dir, "--limit", "20", "--cache") == 0
         first = len(srv.requests)
-        assert _run(srv.base_url, runs_dir, "--limit", "20") == 0
+        assert _run(srv.base_url, runs_dir, "--limit", "20", "--cache") == 0
         assert len(srv.requests) == first + 1  # the server check's probe, no sample
         assert "cache: 20 answers" in capsys.readouterr().err
-        assert _run(srv.base_url, runs_dir, "--limit", "20", "--seed", "1") == 0
+        assert _run(srv.base_url, runs_dir, "--limit", "20", "--seed", "1", "--cache") == 0
         assert len(srv.requests) == first + 2 + 20  # a changed parameter misses
     results = [json.loads(p.read_text())["metrics"] for p in
                sorted(runs_dir.glob("*/*/*/results.json"))]

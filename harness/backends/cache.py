@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
+from harness.errors import StoreError
 from harness.resources import cache_dir
 
 SCHEMA = 2
+log = logging.getLogger("harness")
 
 
 def cache_path() -> Path:
@@ -42,21 +45,41 @@ def cacheable(text: str | None, finish_reason: str | None) -> bool:
 
 
 class ResponseCache:
+    """The cache is an optimisation: if it cannot be read or written (disk full, read-only,
+    corrupt file) the run goes on without it after one warning, never a traceback."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path or cache_path())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, "
-                        "model TEXT, response TEXT NOT NULL, created REAL)")
         self.hits = self.misses = 0
+        self.broken: str | None = None
+        self.db: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, "
+                            "model TEXT, response TEXT NOT NULL, created REAL)")
+        except (OSError, sqlite3.Error) as e:
+            self._fail(e)
+
+    def _fail(self, e: Exception) -> None:
+        if self.broken is None:
+            self.broken = f"{type(e).__name__}: {e}"
+            log.warning(f"response cache {self.path} unusable ({self.broken}); going on without "
+                        "it")
 
     def get(self, key: str) -> str | None:
-        with self._lock:
-            row = self.db.execute("SELECT response FROM responses WHERE key = ?",
-                                  (key,)).fetchone()
+        if self.broken or self.db is None:
+            return None
+        try:
+            with self._lock:
+                row = self.db.execute("SELECT response FROM responses WHERE key = ?",
+                                      (key,)).fetchone()
+        except sqlite3.Error as e:
+            self._fail(e)
+            return None
         if row is None:
             self.misses += 1
             return None
@@ -64,23 +87,36 @@ class ResponseCache:
         return row[0]
 
     def put(self, key: str, model: str, response: str) -> None:
-        with self._lock:
-            self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)",
-                            (key, model, response, time.time()))
+        if self.broken or self.db is None:
+            return
+        try:
+            with self._lock:
+                self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)",
+                                (key, model, response, time.time()))
+        except sqlite3.Error as e:
+            self._fail(e)
+
+    def _usable(self) -> sqlite3.Connection:
+        if self.db is None:
+            raise StoreError(f"response cache {self.path}: {self.broken}")
+        return self.db
 
     def info(self) -> dict:
+        db = self._usable()
         with self._lock:
-            n, models = self.db.execute(
+            n, models = db.execute(
                 "SELECT COUNT(*), COUNT(DISTINCT model) FROM responses").fetchone()
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
         return {"path": str(self.path), "entries": n, "models": models, "bytes": size}
 
     def clear(self) -> int:
+        db = self._usable()
         with self._lock:
-            n = self.db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-            self.db.execute("DELETE FROM responses")
-            self.db.execute("VACUUM")
+            n = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+            db.execute("DELETE FROM responses")
+            db.execute("VACUUM")
         return n
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()

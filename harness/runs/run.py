@@ -76,6 +76,7 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
         if rundir is not None:
             rundir.close()
             if rundir.samples.exists():
+                rundir.compact()
                 finalize(rundir)
     return rundir, _results(rundir)
 

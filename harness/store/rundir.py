@@ -188,6 +188,15 @@ class RunDir:
                 except OSError:
                     pass
 
+    def compact(self) -> None:
+        """One line per sample: drop the lines that later records of the same id replaced
+        (failures that a resume retried). Atomic; call it under the lock."""
+        records = self.read_records()
+        with self.samples.open("rb") as f:
+            lines = sum(1 for line in f if line.strip())
+        if lines > len(records):
+            self.rewrite_samples(records)
+
     def samples_sha256(self) -> str:
         return hashlib.sha256(self.samples.read_bytes()).hexdigest()
 
