@@ -45,6 +45,20 @@ class FakeServer:
                 if status == "hang":  # answer only after the client has given up
                     time.sleep(body)
                     status, body = 200, chat_reply("late")
+                if status == "trickle":  # a valid reply, one byte at a time
+                    data = json.dumps(chat_reply("a tench")).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    try:
+                        for i in range(len(data)):
+                            self.wfile.write(data[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(body)
+                    except OSError:
+                        pass  # the client gave up
+                    return
                 data = (json.dumps(body) if isinstance(body, dict) else body).encode()
                 self.send_response(status)
                 for k, v in (headers or {}).items():

@@ -107,6 +107,7 @@ class RunDir:
             yield self
         finally:
             self.close()
+            fh.truncate(0)  # no stale holder named after release
             fh.close()  # closing releases the flock
             self._lock_fh = None
 
