@@ -10,14 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from harness.errors import LabelError
 from harness.wordnet.graph import BUILTIN_SPACES, LabelSpace, custom_space, imagenet_classes, label_space
 
 WNID_RE = re.compile(r"n\d{8}")
 RESOLVED_MATCHES = ("exact", "lemma", "inflection")
-
-
-class LabelError(Exception):
-    pass
 
 
 def space_from_spec(spec: str | dict, base: Path | None = None) -> LabelSpace:

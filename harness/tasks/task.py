@@ -16,6 +16,7 @@ from typing import Iterable
 
 import yaml
 
+from harness.errors import TaskError
 from harness.tasks import sources as ds
 from harness.tasks.labels import LabelResolver, space_from_spec
 from harness.tasks.sample import Sample, fingerprint
@@ -31,10 +32,6 @@ SOURCE_FIELDS = {
                      "label_column"},
     "hf": {"hf_dataset", "split", "config", "image_column", "label_column"},
 }
-
-
-class TaskError(Exception):
-    """A task name or definition that cannot be used; the message says what to do."""
 
 
 @dataclass
