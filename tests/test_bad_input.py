@@ -64,7 +64,7 @@ def test_image_files_each_get_an_answer_or_an_error_record(tmp_path, capsys):
         assert (rec["error"] or "").startswith(error or "\0") if error else rec["error"] is None
     assert sent == 4  # only the usable images were sent
     missing = {r["id"]: r for r in RunDir(next((tmp_path / "runs2").glob("*/*/*"))).read_records()}
-    assert missing["missing"]["error"].startswith("image: cannot read")
+    assert missing["data/n01440764/missing"]["error"].startswith("image: cannot read")
 
 
 def _one_line_error(capsys, rc, expected_rc, needle):

@@ -138,6 +138,9 @@ def _payloads(marker: Path) -> dict[str, str]:
                 "') }}",
         "format": "{{ '{0.__class__.__mro__}'.format(sample_id) }}",
         "attr": "{{ sample_id|attr('__class__') }}",
+        # CVE-2025-27516 (jinja2 < 3.1.6): str.format fetched through |attr escaped the sandbox
+        "attr-format": "{{ ('{0.__class__.__mro__}'|attr('format'))(sample_id) }}",
+        "mutate": "{% set o = options %}{{ o.append(1) }}",
     }
 
 
@@ -204,6 +207,18 @@ def test_template_errors_name_the_prompt_file(tmp_path):
 
 
 # ------------------------------------------------------------------------------- 3. images
+
+def test_huge_or_special_files_are_refused_before_reading(tmp_path):
+    from harness.tasks.sample import MAX_IMAGE_BYTES, Sample
+
+    big = tmp_path / "huge.jpg"
+    with open(big, "wb") as f:  # sparse: costs no disk
+        f.truncate(MAX_IMAGE_BYTES + 1)
+    with pytest.raises(OSError, match="more than the .*-byte limit"):
+        Sample("huge", "n01440764", big).read_bytes()
+    with pytest.raises(OSError, match="not a regular file: character device"):
+        Sample("zero", "n01440764", Path("/dev/zero")).read_bytes()
+
 
 def test_decompression_bombs_are_refused_before_decoding():
     assert MAX_PIXELS == 89_478_485  # the limit is the harness's, stated, not PIL's global

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.errors import DataError
-from harness.tasks.sample import Sample, path_ids, shown, unique
+from harness.tasks.sample import Sample, path_ids, read_regular_file, shown, unique
 from harness.wordnet.graph import imagenet_classes
 
 IMAGE_EXTS = {".jpeg", ".jpg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
@@ -240,7 +240,7 @@ def _hf_samples(ds, split: str, wnids: tuple[str, ...], image_column: str,
                 label_column: str) -> Iterator[Sample]:
     for k, row in enumerate(ds):
         img = row[image_column]
-        data = img.get("bytes") or Path(img["path"]).read_bytes()
+        data = img.get("bytes") or read_regular_file(img["path"])
         sid = Path(img.get("path") or f"{split}_{k:06d}").stem
         yield Sample(id=shown(sid), gold_wnid=wnids[int(row[label_column])],
                      loader=io.BytesIO(data).getvalue)
