@@ -125,6 +125,30 @@ def test_manifest_id_column_and_extension_clashes_give_unique_ids(tmp_path):
     assert [s.id for s in load_manifest(tmp_path / "m.csv")] == ["first", "second"]
 
 
+def test_two_folders_for_one_imagenetv2_class_are_refused_naming_both(tmp_path):
+    from harness.tasks.sources import DataError, load_imagenetv2
+
+    for folder in ("10", "010"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.jpeg").write_bytes(TENCH)
+    with pytest.raises(DataError) as e:
+        load_imagenetv2(tmp_path)
+    msg = str(e.value)
+    assert "duplicate sample id '10/x" in msg and "/010/x.jpeg" in msg and "/10/x.jpeg" in msg
+
+
+def test_streamed_samples_are_checked_as_they_come():
+    from harness.tasks.sample import Sample, unique
+    from harness.tasks.sources import DataError
+
+    stream = unique((Sample(i, "n01440764", Path(f"/d/{n}.jpg")) for n, i in
+                     enumerate(["a", "b", "a"])), "hf:some/dataset")
+    assert [next(stream).id, next(stream).id] == ["a", "b"]  # no need to read the whole stream
+    with pytest.raises(DataError, match=r"^hf:some/dataset: duplicate sample id 'a' for "
+                                        r"/d/0\.jpg and /d/2\.jpg"):
+        next(stream)
+
+
 # -------------------------------------------------------------------------- 2. prompt code
 
 def _payloads(marker: Path) -> dict[str, str]:
