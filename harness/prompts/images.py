@@ -88,19 +88,19 @@ def _decoding() -> Iterator[None]:
         raise
     except Image.DecompressionBombError as e:  # over twice PIL's limit: PIL refuses first
         pixels = re.search(r"\((\d+) pixels\)", str(e))
-        raise ImageError(_too_large(pixels.group(1) if pixels else "over twice PIL's limit of")) \
-            from None
+        raise ImageError(_too_large(f"{pixels.group(1)} pixels" if pixels else
+                                    "more pixels than PIL allows")) from None
     except Exception as e:  # noqa: BLE001 - see the docstring
         raise ImageError(f"image: cannot decode ({type(e).__name__}: {e})") from None
 
 
 def _check_pixels(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
-        raise ImageError(_too_large(f"{width}x{height}"))
+        raise ImageError(_too_large(f"{width}x{height} pixels"))
 
 
 def _too_large(size: str) -> str:
-    return (f"image: too large ({size} pixels, more than the {MAX_PIXELS}-pixel limit: a "
+    return (f"image: too large ({size}, more than the {MAX_PIXELS}-pixel limit: a "
             "decompression bomb or not a photo)")
 
 
