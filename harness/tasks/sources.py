@@ -107,8 +107,11 @@ def load_manifest(path: Path, resolver=None) -> list[Sample]:
     pcol = next((c for c in PATH_COLUMNS if c in rows[0]), None)
     lcol = next((c for c in LABEL_COLUMNS if c in rows[0]), None)
     if pcol is None or lcol is None:
-        raise DataError(f"{shown(path)}: needs an image column ({'/'.join(PATH_COLUMNS)}) and a label "
-                        f"column ({'/'.join(LABEL_COLUMNS)}); found {sorted(rows[0])}")
+        raise DataError(f"{shown(path)}: needs an image column ({'/'.join(PATH_COLUMNS)}) and a "
+                        f"label column ({'/'.join(LABEL_COLUMNS)}); found {sorted(rows[0])}")
+    empty = next((n for n, r in enumerate(rows, 1) if not str(r.get(pcol) or "").strip()), None)
+    if empty is not None:
+        raise DataError(f"{shown(path)}: row {empty} names no image in `{pcol}`")
     labels = [str(r[lcol]) for r in rows]
     mapping = resolver.resolve_all(labels, str(path)) if resolver else {x: x for x in labels}
     base = path.parent
@@ -162,7 +165,8 @@ def find_v2_root(data_dir: Path, variant: str) -> Path:
     for cand in (data_dir / name, data_dir):
         if cand.is_dir() and any(p.is_dir() and p.name.isdigit() for p in cand.iterdir()):
             return cand
-    raise DataError(f"{shown(data_dir)}: no ImageNetV2 folders; expected {name}/<class index>/<id>.jpeg")
+    raise DataError(f"{shown(data_dir)}: no ImageNetV2 folders; expected "
+                    f"{name}/<class index>/<id>.jpeg")
 
 
 def load_imagenetv2(root: Path) -> list[Sample]:
