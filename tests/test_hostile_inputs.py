@@ -112,6 +112,20 @@ def test_duplicate_ids_are_one_line_in_run_and_validate(tmp_path, capsys, rows, 
     assert "duplicate sample id" in out and "valid\n" not in out
 
 
+@pytest.mark.parametrize("content,needle", [
+    (b"file,wnid\ncaf\xe9.jpg,n01440764\n", "labels.csv:2: not UTF-8 text"),
+    (b"id,file,wnid\n,a.jpg,n01440764\n", "labels.csv: row 1 has an empty `id`"),
+    (b"file,wnid\n,n01440764\n", "labels.csv: row 1 names no image in `file`"),
+])
+def test_unusable_manifest_rows_are_one_line(tmp_path, capsys, content, needle):
+    tasks = _manifest_task(tmp_path, "")
+    (tmp_path / "labels.csv").write_bytes(content)
+    rc = main(["run", "--task", "t", "--tasks-dir", str(tasks), "--model", "m", "--base-url",
+               "http://127.0.0.1:9/v1", "--output-dir", str(tmp_path / "runs")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and needle in err[0], err
+
+
 def test_manifest_id_column_and_extension_clashes_give_unique_ids(tmp_path):
     from harness.tasks.sources import load_class_folders, load_manifest
 

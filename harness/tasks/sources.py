@@ -68,11 +68,12 @@ LABEL_COLUMNS = ("wnid", "label", "class", "class_name")
 def _manifest_rows(path: Path) -> list[dict]:
     import json
 
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise DataError(f"{shown(path)}: not UTF-8 text (byte {e.start}); save the manifest as "
-                        "UTF-8") from None
+        raise DataError(f"{shown(path)}:{data[:e.start].count(b'\n') + 1}: not UTF-8 text; save "
+                        "the manifest as UTF-8") from None
     if path.suffix.lower() != ".jsonl":
         return list(csv.DictReader(io.StringIO(text, newline="")))
     rows = []
