@@ -72,8 +72,9 @@ def _manifest_rows(path: Path) -> list[dict]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise DataError(f"{shown(path)}:{data[:e.start].count(b'\n') + 1}: not UTF-8 text; save "
-                        "the manifest as UTF-8") from None
+        line = data[:e.start].count(b"\n") + 1
+        raise DataError(f"{shown(path)}:{line}: not UTF-8 text; save the manifest as UTF-8") \
+            from None
     if path.suffix.lower() != ".jsonl":
         return list(csv.DictReader(io.StringIO(text, newline="")))
     rows = []
