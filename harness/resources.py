@@ -49,3 +49,11 @@ def version() -> str:
         return metadata.version("harness-vlm")
     except metadata.PackageNotFoundError:
         return "0+unknown"
+
+
+def did_you_mean(name: str, known: list[str] | set[str] | dict) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -64,7 +64,7 @@ def test_image_files_each_get_an_answer_or_an_error_record(tmp_path, capsys):
         assert (rec["error"] or "").startswith(error or "\0") if error else rec["error"] is None
     assert sent == 4  # only the usable images were sent
     missing = {r["id"]: r for r in RunDir(next((tmp_path / "runs2").glob("*/*/*"))).read_dicts()}
-    assert missing["missing"]["error"].startswith("image: cannot read")
+    assert missing["data/n01440764/missing"]["error"].startswith("image: cannot read")
 
 
 def _one_line_error(capsys, rc, expected_rc, needle):
@@ -165,7 +165,7 @@ def test_api_key_never_lands_on_disk(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
     with FakeServer(lambda b: (200, chat_reply("a tench"))) as srv:
         assert main(["run", "--model", "fake", "--base-url", srv.base_url, "--limit", "5",
-                     "--output-dir", str(tmp_path / "runs")]) == 0
+                     "--cache", "--output-dir", str(tmp_path / "runs")]) == 0
         assert all({k.lower(): v for k, v in h.items()}["authorization"] == f"Bearer {secret}"
                    for h in srv.headers)
     assert main(["leaderboard", "build", str(tmp_path / "runs"), "--out",

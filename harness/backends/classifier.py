@@ -96,15 +96,13 @@ class HFClassifier:
 
 
 def _decode(data: bytes) -> Any:
-    """An RGB PIL image, or an `image: ...` reason."""
-    from PIL import Image
+    """An RGB PIL image, or an `image: ...` reason (same limits as the prompt path)."""
+    from harness.prompts.images import ImageError, decode_image
 
-    if not data:
-        return "image: empty file"
     try:
-        return Image.open(io.BytesIO(data)).convert("RGB")
-    except Exception as e:  # truncated, not an image, a decompression bomb: a bad input
-        return f"image: cannot decode ({type(e).__name__}: {str(e)[:200]})"
+        return decode_image(data)
+    except ImageError as e:
+        return str(e)
 
 
 def _norm(text: str) -> str:

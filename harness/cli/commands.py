@@ -74,10 +74,17 @@ def cmd_ls(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from harness.backends.models import MODELS
 
+    rows = [{"alias": p.alias, "model_id": p.model_id, "gpu_memory_gb": p.gpu_memory_gb,
+             "description": p.description, "vllm_args": list(p.vllm_args)}
+            for p in MODELS.values()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
     print("alias\tmodel id\tGPU memory\tdescription")
-    for p in MODELS.values():
-        print(f"{p.alias}\t{p.model_id}\t~{p.gpu_memory_gb:.0f} GB\t{p.description}")
-    print("Any other --model value is sent as the served model name.")
+    for r in rows:
+        print(f"{r['alias']}\t{r['model_id']}\t~{r['gpu_memory_gb']:.0f} GB\t{r['description']}")
+    print("Any other --model value is sent as the served model name; hf:<id or folder> runs an "
+          "image classifier.")
     return 0
 
 

@@ -11,9 +11,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from harness import __version__
 from harness.cli import commands
-from harness.cli.args import add_run_options
 from harness.errors import HarnessError
 
 EXIT_ERROR, EXIT_BUG, EXIT_INTERRUPTED = 2, 3, 130
@@ -21,7 +19,8 @@ ISSUES = "https://github.com/harness-vlm/harness/issues"
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(run_flags=_command(argv) in ("run", None)).parse_args(argv)
     _log_to_stderr()
     try:
         return args.func(args) or 0
@@ -61,11 +60,27 @@ def _log_to_stderr() -> None:
     logger.propagate = False
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+class _Version(argparse.Action):
+    """--version, read from package metadata only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from harness.resources import version
+
+        print(f"harness {version()}")
+        parser.exit()
+
+
+def build_parser(run_flags: bool = True) -> argparse.ArgumentParser:
+    """The whole command line. The `run` flags come from the manifest (pydantic), which costs
+    ~0.1 s to import: other commands skip them (`run_flags=False`)."""
     fmt = argparse.ArgumentDefaultsHelpFormatter
     p = argparse.ArgumentParser(prog="harness", description="Evaluate vision-language models on "
                                 "ImageNet-style classification with WordNet-aware answer parsing.")
-    p.add_argument("--version", action="version", version=f"harness {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors too")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -77,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     r = cmd("run", "evaluate a model on a task and write a run directory", commands.cmd_run)
-    add_run_options(r)
+    if run_flags:
+        from harness.cli.args import add_run_options
+
+        add_run_options(r)
     r.add_argument("--output-dir", type=Path, metavar="DIR",
                    help="runs root (default: $HARNESS_RUNS_DIR, else ./runs)")
     r.add_argument("--resume", type=Path, metavar="RUN_DIR",

@@ -2,7 +2,12 @@
 
 Found like tasks: `--prompts-dir` folders, then `HARNESS_PROMPTS_PATH`, then the shipped prompts/.
 Templates may use `options` (multiple-choice prompts: a list of {letter, name}), `k` and
-`sample_id`; a template that names anything else is rejected when the prompt loads, with the file.
+`sample_id`, and nothing else: prompts are files people download and share, so they are rendered
+in Jinja2's immutable sandbox (no attribute starting with `_`, no method that changes data, no
+globals such as `cycler` or `range`), with `*` and `**` bounded so `{{ 'x' * 10**12 }}` is
+refused instead of filling memory. A prompt is rendered once with example values when it loads,
+so a template that fails (syntax, an unknown name, a refused operation) is one line naming the
+file before any run starts.
 """
 from __future__ import annotations
 
@@ -16,17 +21,53 @@ from typing import Sequence
 import jinja2
 import jinja2.meta
 import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from harness.errors import PromptError
 
 from harness.resources import resource_dir
-from harness.errors import PromptError
 
 PROMPT_FIELDS = {"name", "description", "citation", "text", "system", "image_position",
                  "choices", "chat_template"}
 TEMPLATE_VARS = {"options", "k", "sample_id"}
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
-                          keep_trailing_newline=False)
+MAX_INT_BITS = 4096  # integers a template computes (a 1,233-digit number is plenty for a prompt)
+MAX_REPEAT = 100_000  # characters or items `*` may build
+# What a template can get wrong at render time, short of a bug in the harness.
+TEMPLATE_FAILURES = (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError,
+                     AttributeError, RecursionError, MemoryError)
 
 
+class PromptEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with no globals and the two operators that can exhaust memory bounded."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "**" and _is_int(left) and _is_int(right) and \
+                left.bit_length() * abs(right) > MAX_INT_BITS:
+            raise SecurityError(f"{left} ** {right} is too large for a prompt")
+        if operator == "*":
+            _check_product(left, right)
+        return super().call_binop(context, operator, left, right)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _check_product(left, right) -> None:
+    if _is_int(left) and _is_int(right):
+        if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            raise SecurityError("a product too large for a prompt")
+        return
+    for seq, n in ((left, right), (right, left)):
+        if isinstance(seq, (str, list, tuple)) and _is_int(n) and len(seq) * n > MAX_REPEAT:
+            raise SecurityError(f"repeating {len(seq)} items {n} times is too large for a prompt")
+
+
+_ENV = PromptEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
+                         keep_trailing_newline=False)
+_ENV.globals.clear()
 
 
 @dataclass(frozen=True)
@@ -42,10 +83,9 @@ class Prompt:
     path: Path | None = field(default=None, compare=False)
 
     def render(self, image_url: str, **variables) -> list[dict]:
-        try:
-            text = _template(self.text).render(**variables).strip()
-        except jinja2.UndefinedError as e:
-            raise PromptError(f"{self.path or self.name}: template needs {e.message}") from None
+        """Chat messages for one sample; only the documented variables reach the template."""
+        text = render_text(self.text, self.path or self.name,
+                           {k: v for k, v in variables.items() if k in TEMPLATE_VARS})
         image = {"type": "image_url", "image_url": {"url": image_url}}
         content = [image, {"type": "text", "text": text}]
         if self.image_position != "before":
@@ -61,6 +101,35 @@ class Prompt:
 @lru_cache(maxsize=64)
 def _template(text: str) -> jinja2.Template:
     return _ENV.from_string(text)
+
+
+def render_text(text: str, where: Path | str, variables: dict) -> str:
+    """The template rendered in the sandbox; any failure is one line naming `where`."""
+    try:
+        return _template(text).render(**variables).strip()
+    except jinja2.UndefinedError as e:
+        raise PromptError(f"{where}: template needs {_first_line(e)}") from None
+    except SecurityError as e:
+        raise PromptError(f"{where}: template refused: {_first_line(e)}") from None
+    except jinja2.TemplateSyntaxError as e:
+        raise PromptError(f"{where}: template error on line {e.lineno}: {e.message}") from None
+    except TEMPLATE_FAILURES as e:
+        raise PromptError(f"{where}: template error: {type(e).__name__}: {_first_line(e)}") \
+            from None
+
+
+def _first_line(e: BaseException) -> str:
+    msg = getattr(e, "message", None) or str(e)
+    return (msg.splitlines() or [""])[0][:300]
+
+
+def example_variables(choices: dict | None) -> dict:
+    """Values like those a run passes, to render a prompt once when it loads."""
+    if not choices:
+        return {"sample_id": "n01440764/example"}
+    k = int(choices.get("k", 4))
+    return {"sample_id": "n01440764/example", "k": k,
+            "options": [{"letter": chr(65 + i), "name": f"class {i}"} for i in range(k)]}
 
 
 def prompt_dirs(extra: Sequence[str | Path] = ()) -> list[tuple[str, Path]]:
@@ -92,20 +161,32 @@ def load_prompt(name_or_path: str, extra: Sequence[str | Path] = ()) -> Prompt:
     return parse_prompt(path)
 
 
+def _check_choices(path: Path, choices) -> None:
+    if choices is None:
+        return
+    k = choices.get("k", 4) if isinstance(choices, dict) else None
+    if not (isinstance(k, int) and not isinstance(k, bool) and 2 <= k <= 26):
+        raise PromptError(f"{path}: `choices` must be a mapping like {{k: 4}} (k from 2 to 26)")
+
+
 def parse_prompt(path: Path) -> Prompt:
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+    except UnicodeDecodeError as e:
+        raise PromptError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise PromptError(f"{path}{f':{mark.line + 1}' if mark else ''}: invalid YAML") from None
+    if not isinstance(raw, dict):
+        raise PromptError(f"{path}: a prompt is a mapping with at least `text`")
     unknown = set(raw) - PROMPT_FIELDS
     if unknown:
         f = sorted(unknown)[0]
         close = difflib.get_close_matches(f, sorted(PROMPT_FIELDS), n=1)
         raise PromptError(f"{path}: unknown field {f!r}" +
                           (f"; did you mean {close[0]!r}?" if close else ""))
-    if "text" not in raw:
-        raise PromptError(f"{path}: a prompt needs `text`")
+    if not isinstance(raw.get("text"), str):
+        raise PromptError(f"{path}: a prompt needs `text` (a string)")
     try:
         names = jinja2.meta.find_undeclared_variables(_ENV.parse(raw["text"]))
     except jinja2.TemplateSyntaxError as e:
@@ -116,5 +197,7 @@ def parse_prompt(path: Path) -> Prompt:
                           f"available: {sorted(TEMPLATE_VARS)}")
     if "options" in names and not raw.get("choices"):
         raise PromptError(f"{path}: template uses `options` but has no `choices: {{k: ...}}`")
+    _check_choices(path, raw.get("choices"))
+    render_text(raw["text"], path, example_variables(raw.get("choices")))
     raw.setdefault("name", path.stem)
     return Prompt(path=path, **raw)

@@ -100,7 +100,7 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context,
             if s.id in done:
                 continue
             done.add(s.id)
-            prep = await asyncio.to_thread(_prepare, s, ctx) if _slow(s) else _prepare(s, ctx)
+            prep = await asyncio.to_thread(_prepare, s, ctx) if _slow(s, ctx) else _prepare(s, ctx)
             if isinstance(prep, SampleRecord):
                 record(prep)
                 continue
@@ -148,9 +148,10 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context,
                        f"`harness run --resume {rundir.path}`")
 
 
-def _slow(s: Sample) -> bool:
-    """Reads that may block (lazy loaders, e.g. streamed datasets) go to a thread."""
-    return s.loader is not None
+def _slow(s: Sample, ctx: "Context") -> bool:
+    """Work that may take long goes to a thread, so the event loop keeps serving the workers:
+    lazy loaders (streamed datasets) and images that are decoded to be resized."""
+    return s.loader is not None or ctx.manifest.image_size is not None
 
 
 def _prepare(s: Sample, ctx: Context) -> _Prepared | SampleRecord:

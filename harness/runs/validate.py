@@ -1,15 +1,20 @@
-"""`harness validate TASK`: load a task the way a run would and report every problem found."""
+"""`harness validate TASK`: load a task the way a run would and report every problem found.
+
+Loading the samples runs the loaders' own checks (duplicate ids among them); images are read and
+decoded with the run's code and limits. Every message can be printed, whatever bytes a file name
+holds (see `shown`)."""
 from __future__ import annotations
 
-import io
 import itertools
 from pathlib import Path
 from typing import Sequence
 
 from harness.tasks.sources import DataError
 from harness.tasks.labels import LabelError
+from harness.prompts.images import ImageError, decode_image
 from harness.prompts.prompt import PromptError, load_prompt
 from harness.tasks.registry import catalog, names_task
+from harness.tasks.sample import shown
 from harness.tasks.task import TaskError
 
 N_IMAGES = 8
@@ -42,7 +47,7 @@ def validate(name: str, data_dir: str | None = None, n_images: int = N_IMAGES,
         sel = task.select(data_dir)
         samples = list(itertools.islice(sel.samples, None if sel.total else n_images))
     except (DataError, LabelError, TaskError, OSError) as e:
-        out["problems"].append(str(e))
+        out["problems"].append(shown(str(e)))
         return _done(out)
     outside = sorted({s.gold_wnid for s in samples if s.gold_wnid not in space})
     if outside:
@@ -58,15 +63,16 @@ def validate(name: str, data_dir: str | None = None, n_images: int = N_IMAGES,
 
 
 def _open_images(samples: list, n: int) -> list[str]:
-    from PIL import Image
-
     step = max(1, len(samples) // n)
     problems = []
     for s in samples[::step][:n]:
+        where = shown(s.path) if s.path is not None else s.id
         try:
-            Image.open(io.BytesIO(s.read_bytes())).load()
-        except Exception as e:  # any decoder failure is a finding, not a crash
-            problems.append(f"{s.path or s.id}: cannot open image ({type(e).__name__}: {e})")
+            decode_image(s.read_bytes())
+        except OSError as e:
+            problems.append(f"{where}: cannot open image (cannot read: {e.strerror or e})")
+        except ImageError as e:
+            problems.append(f"{where}: cannot open image ({str(e).removeprefix('image: ')})")
     return problems
 
 

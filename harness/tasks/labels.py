@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness.wordnet.graph import BUILTIN_SPACES, LabelSpace, custom_space, imagenet_classes, label_space
 from harness.errors import LabelError
+from harness.resources import did_you_mean
+from harness.wordnet.graph import BUILTIN_SPACES, LabelSpace, custom_space, imagenet_classes, label_space
 
 WNID_RE = re.compile(r"n\d{8}")
 RESOLVED_MATCHES = ("exact", "lemma", "inflection")
@@ -22,7 +23,8 @@ RESOLVED_MATCHES = ("exact", "lemma", "inflection")
 def space_from_spec(spec: str | dict, base: Path | None = None) -> LabelSpace:
     if isinstance(spec, str):
         if spec not in BUILTIN_SPACES:
-            raise LabelError(f"unknown label space {spec!r}; use one of {sorted(BUILTIN_SPACES)} "
+            raise LabelError(f"unknown label space {spec!r}{did_you_mean(spec, BUILTIN_SPACES)}; "
+                             f"use one of {sorted(BUILTIN_SPACES)} "
                              "or {name: ..., wnids: [...]} / {name: ..., file: ...}")
         return label_space(spec)
     if not isinstance(spec, dict) or "name" not in spec or not ({"wnids", "file"} & set(spec)):

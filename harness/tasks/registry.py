@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
 
-from harness.resources import resource_dir
+from harness.resources import did_you_mean, resource_dir
 from harness.tasks.task import Task, TaskError, parse_task
 
 ENTRY_POINT_GROUP = "harness.tasks"
@@ -169,7 +169,8 @@ def get_task(name: str, dirs: Sequence[str | Path] = ()) -> Task:
         raise TaskError(f"task {name!r} failed to load ({broken[0].origin}): {broken[0].message}")
     note = (f"; {len(cat.problems)} definition(s) failed to load (see `harness tasks`)"
             if cat.problems else "")
-    raise TaskError(f"unknown task {name!r}; available: {', '.join(sorted(cat.tasks))}{note}")
+    raise TaskError(f"unknown task {name!r}{did_you_mean(name, cat.tasks)}; available: "
+                    f"{', '.join(sorted(cat.tasks))}{note}")
 
 
 def names_task(problem: Problem, name: str) -> bool:

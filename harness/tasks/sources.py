@@ -1,7 +1,12 @@
 """Where samples come from: a manifest, ImageNet val folders, ImageNetV2 folders/tarballs, HF.
 
-Each loader returns Samples with lazy image reads. Labels are always wnids; integer class indices
+Each loader returns Samples with lazy image reads and ids unique within the task (see
+harness/tasks/sample.py for how ids are made). Labels are always wnids; integer class indices
 are mapped through the sorted-wnid order (ImageNetV2 folder "10" is class 10, not the 3rd folder).
+A listing keeps every entry whose name looks like an image, whatever it is (a FIFO, a directory,
+a dangling link): reading it then fails and the run records it as `image: ...`, so nothing in
+the folder is dropped without a trace. Paths in messages go through `shown()`, which can always
+be printed, whatever bytes the file name holds.
 """
 from __future__ import annotations
 
@@ -13,10 +18,10 @@ import tarfile
 from pathlib import Path
 from typing import Iterator
 
+from harness.errors import DataError, MissingExtra
 from harness.resources import cache_dir
-from harness.tasks.sample import Sample
+from harness.tasks.sample import Sample, path_ids, read_regular_file, shown, unique
 from harness.wordnet.graph import imagenet_classes
-from harness.errors import DataError
 
 IMAGE_EXTS = {".jpeg", ".jpg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
@@ -30,17 +35,33 @@ def index_to_wnid() -> list[str]:
 
 
 def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    """Entries named like images, of any file type (see the module docstring), by name. The
+    names alone decide: no stat per file, which a 50k-image folder would notice."""
+    try:
+        with os.scandir(folder) as it:
+            names = [e.name for e in it if os.path.splitext(e.name)[1].lower() in IMAGE_EXTS]
+    except OSError as e:
+        raise DataError(f"{shown(folder)}: cannot list the folder ({e.strerror or e})") from None
+    return [folder / n for n in sorted(names)]
+
+
+def _subdirs(root: Path) -> list[Path]:
+    try:
+        return sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError as e:
+        raise DataError(f"{shown(root)}: cannot list the folder ({e.strerror or e})") from None
 
 
 def _require_dir(path: Path, what: str) -> Path:
     if not path.exists():
-        raise DataError(f"{path}: {what} not found; pass --data-dir with the extracted dataset")
+        raise DataError(f"{shown(path)}: {what} not found; pass --data-dir with the extracted "
+                        "dataset")
     if not path.is_dir():
-        raise DataError(f"{path}: {what} must be a directory")
+        raise DataError(f"{shown(path)}: {what} must be a directory")
     return path
 
 
+ID_COLUMN = "id"
 PATH_COLUMNS = ("file", "path", "image")
 LABEL_COLUMNS = ("wnid", "label", "class", "class_name")
 
@@ -48,59 +69,80 @@ LABEL_COLUMNS = ("wnid", "label", "class", "class_name")
 def _manifest_rows(path: Path) -> list[dict]:
     import json
 
-    if path.suffix.lower() == ".jsonl":
-        rows = []
-        for n, line in enumerate(path.read_text().splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except ValueError:
-                    raise DataError(f"{path}:{n}: not a JSON object") from None
-        return rows
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DataError(f"{shown(path)}:{line}: not UTF-8 text; save the manifest as UTF-8") \
+            from None
+    if path.suffix.lower() != ".jsonl":
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                raise DataError(f"{shown(path)}:{n}: not a JSON object") from None
+    return rows
+
+
+def _manifest_ids(path: Path, rows: list[dict], pcol: str) -> list[str]:
+    """The `id` column where the manifest has one, else ids from the listed paths."""
+    if ID_COLUMN not in rows[0]:
+        return path_ids([str(r[pcol]) for r in rows])
+    ids = [str(r.get(ID_COLUMN) or "").strip() for r in rows]
+    if not all(ids):
+        raise DataError(f"{shown(path)}: row {ids.index('') + 1} has an empty `{ID_COLUMN}`; "
+                        "give every row an id (or drop the column)")
+    return ids
 
 
 def load_manifest(path: Path, resolver=None) -> list[Sample]:
-    """CSV or JSONL listing an image (`file`/`path`, relative to the manifest) and its label
-    (`wnid`, or a class name in `label`/`class`)."""
+    """CSV or JSONL listing an image (`file`/`path`, relative to the manifest), its label
+    (`wnid`, or a class name in `label`/`class`) and optionally its `id`."""
     if not path.is_file():
-        raise DataError(f"{path}: manifest not found")
+        raise DataError(f"{shown(path)}: manifest not found")
     rows = _manifest_rows(path)
     if not rows:
-        raise DataError(f"{path}: manifest lists no images")
+        raise DataError(f"{shown(path)}: manifest lists no images")
     pcol = next((c for c in PATH_COLUMNS if c in rows[0]), None)
     lcol = next((c for c in LABEL_COLUMNS if c in rows[0]), None)
     if pcol is None or lcol is None:
-        raise DataError(f"{path}: needs an image column ({'/'.join(PATH_COLUMNS)}) and a label "
-                        f"column ({'/'.join(LABEL_COLUMNS)}); found {sorted(rows[0])}")
+        raise DataError(f"{shown(path)}: needs an image column ({'/'.join(PATH_COLUMNS)}) and a "
+                        f"label column ({'/'.join(LABEL_COLUMNS)}); found {sorted(rows[0])}")
+    empty = next((n for n, r in enumerate(rows, 1) if not str(r.get(pcol) or "").strip()), None)
+    if empty is not None:
+        raise DataError(f"{shown(path)}: row {empty} names no image in `{pcol}`")
     labels = [str(r[lcol]) for r in rows]
     mapping = resolver.resolve_all(labels, str(path)) if resolver else {x: x for x in labels}
     base = path.parent
-    return [Sample(id=Path(str(r[pcol])).stem, gold_wnid=mapping[str(r[lcol])],
-                   path=base / str(r[pcol])) for r in rows]
+    ids = _manifest_ids(path, rows, pcol)
+    return list(unique((Sample(id=i, gold_wnid=mapping[str(r[lcol])], path=base / str(r[pcol]))
+                        for i, r in zip(ids, rows)), path))
 
 
 def load_class_folders(root: Path, resolver=None) -> list[Sample]:
     """<root>/<label>/<image>: folders named by wnid (ImageNet layout) or by class name."""
     _require_dir(root, "image folder")
-    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    folders = _subdirs(root)
+    names = [shown(d.name) for d in folders]
     if resolver is None:
         known = set(index_to_wnid())
-        bad = [d.name for d in folders if d.name not in known]
+        bad = [n for n in names if n not in known]
         if bad:
-            raise DataError(f"{root / bad[0]}: folder name is not an ImageNet-1k wnid "
+            raise DataError(f"{shown(root / bad[0])}: folder name is not an ImageNet-1k wnid "
                             "(expected e.g. n01440764)")
-        mapping = {d.name: d.name for d in folders}
+        mapping = {n: n for n in names}
     else:
-        mapping = resolver.resolve_all([d.name for d in folders], str(root))
-    out = []
-    for d in folders:
-        out += [Sample(id=f"{d.name}/{p.stem}", gold_wnid=mapping[d.name], path=p)
-                for p in _images(d)]
-    if not out:
-        raise DataError(f"{root}: no images found in class folders")
-    return out
+        mapping = resolver.resolve_all(names, shown(root))
+    files = [(n, p) for d, n in zip(folders, names) for p in _images(d)]
+    if not files:
+        raise DataError(f"{shown(root)}: no images found in class folders")
+    ids = path_ids([f"{n}/{shown(p.name)}" for n, p in files])
+    return list(unique((Sample(id=i, gold_wnid=mapping[n], path=p)
+                        for i, (n, p) in zip(ids, files)), root))
 
 
 def load_imagenet_val(root: Path, ground_truth: Path) -> list[Sample]:
@@ -113,9 +155,11 @@ def load_imagenet_val(root: Path, ground_truth: Path) -> list[Sample]:
         truth = {r["filename"]: r["wnid"] for r in csv.DictReader(f)}
     unknown = [p.name for p in flat if p.name not in truth]
     if unknown:
-        raise DataError(f"{root}: {len(unknown)} files are not ILSVRC2012 val images "
-                        f"(e.g. {unknown[0]})")
-    return [Sample(id=p.stem, gold_wnid=truth[p.name], path=p) for p in flat]
+        raise DataError(f"{shown(root)}: {len(unknown)} files are not ILSVRC2012 val images "
+                        f"(e.g. {shown(unknown[0])})")
+    ids = path_ids([p.name for p in flat])
+    return list(unique((Sample(id=i, gold_wnid=truth[p.name], path=p)
+                        for i, p in zip(ids, flat)), root))
 
 
 def find_v2_root(data_dir: Path, variant: str) -> Path:
@@ -124,27 +168,30 @@ def find_v2_root(data_dir: Path, variant: str) -> Path:
     for cand in (data_dir / name, data_dir):
         if cand.is_dir() and any(p.is_dir() and p.name.isdigit() for p in cand.iterdir()):
             return cand
-    raise DataError(f"{data_dir}: no ImageNetV2 folders; expected {name}/<class index>/<id>.jpeg")
+    raise DataError(f"{shown(data_dir)}: no ImageNetV2 folders; expected "
+                    f"{name}/<class index>/<id>.jpeg")
 
 
 def load_imagenetv2(root: Path) -> list[Sample]:
     """<root>/<class index>/<id>.jpeg. The folder name is the integer index, mapped numerically."""
     _require_dir(root, "ImageNetV2 folder")
     wnids = index_to_wnid()
-    out = []
-    for d in sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: _int_dir(p)):
+    files = []
+    for d in sorted(_subdirs(root), key=_int_dir):
         idx = _int_dir(d)
         if not 0 <= idx < len(wnids):
-            raise DataError(f"{d}: class index {idx} is outside 0..{len(wnids) - 1}")
-        out += [Sample(id=f"{idx}/{p.stem}", gold_wnid=wnids[idx], path=p) for p in _images(d)]
-    if not out:
-        raise DataError(f"{root}: no images found in class-index folders")
-    return out
+            raise DataError(f"{shown(d)}: class index {idx} is outside 0..{len(wnids) - 1}")
+        files += [(idx, p) for p in _images(d)]
+    if not files:
+        raise DataError(f"{shown(root)}: no images found in class-index folders")
+    ids = path_ids([f"{idx}/{shown(p.name)}" for idx, p in files])
+    return list(unique((Sample(id=i, gold_wnid=wnids[idx], path=p)
+                        for i, (idx, p) in zip(ids, files)), root))
 
 
 def _int_dir(p: Path) -> int:
-    if not p.name.isdigit():
-        raise DataError(f"{p}: ImageNetV2 folders must be integer class indices")
+    if not (p.name.isascii() and p.name.isdigit()):
+        raise DataError(f"{shown(p)}: ImageNetV2 folders must be integer class indices")
     return int(p.name)
 
 
@@ -160,14 +207,34 @@ def extract_tarball(tarball: Path, dest: Path) -> Path:
     return dest
 
 
+def require_hub(what: str) -> None:
+    """Fail in seconds, in one line, when the Hugging Face Hub cannot be reached (offline mode,
+    no network), instead of spending half a minute in the client's retries."""
+    import socket
+    import urllib.parse
+
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        raise DataError(f"{what} needs the Hugging Face Hub, and HF_HUB_OFFLINE is set; pass "
+                        "--data-dir with a local copy")
+    url = urllib.parse.urlsplit(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=3).close()
+    except OSError:
+        raise DataError(f"{what} needs the Hugging Face Hub, and {url.hostname} cannot be "
+                        "reached; pass --data-dir with a local copy") from None
+
+
 def fetch_imagenetv2(variant: str, repo: str = "vaishaal/ImageNetV2") -> Path:
     """Download `imagenetv2-<variant>.tar.gz` from the HF Hub once and extract it into the cache."""
-    from huggingface_hub import hf_hub_download
-
     dest = cache_dir() / "imagenetv2"
     fname = f"imagenetv2-{variant}.tar.gz"
     if (dest / f".extracted-{fname}").exists():
         return dest
+    require_hub(f"downloading {repo}/{fname}")
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise MissingExtra("huggingface_hub", "hf", "downloading ImageNetV2") from None
     try:
         tarball = hf_hub_download(repo_id=repo, filename=fname, repo_type="dataset")
     except Exception as e:  # network, auth, offline mode: all end the same way for the user
@@ -182,8 +249,12 @@ def iter_hf(dataset: str, split: str, limit: int | None, seed: int, wnids: tuple
     """Stream an HF image dataset (image bytes + integer label = index into `wnids`) without
     loading it whole. With a limit, a seeded shuffle buffer picks the subset (exact
     stratification would need a pass over every label first, which streaming avoids)."""
-    from datasets import Image, load_dataset
-
+    if not Path(dataset).exists():  # a local dataset folder needs no hub
+        require_hub(f"streaming {dataset}")
+    try:
+        from datasets import Image, load_dataset
+    except ImportError:
+        raise MissingExtra("datasets", "hf", f"streaming {dataset}") from None
     try:
         ds = load_dataset(dataset, config, split=split, streaming=True)
     except Exception as e:
@@ -193,9 +264,14 @@ def iter_hf(dataset: str, split: str, limit: int | None, seed: int, wnids: tuple
     ds = ds.cast_column(image_column, Image(decode=False))
     if limit:
         ds = ds.shuffle(seed=seed, buffer_size=10_000).take(limit)
+    yield from unique(_hf_samples(ds, split, wnids, image_column, label_column), dataset)
+
+
+def _hf_samples(ds, split: str, wnids: tuple[str, ...], image_column: str,
+                label_column: str) -> Iterator[Sample]:
     for k, row in enumerate(ds):
         img = row[image_column]
-        data = img.get("bytes") or Path(img["path"]).read_bytes()
+        data = img.get("bytes") or read_regular_file(img["path"])
         sid = Path(img.get("path") or f"{split}_{k:06d}").stem
-        yield Sample(id=sid, gold_wnid=wnids[int(row[label_column])],
+        yield Sample(id=shown(sid), gold_wnid=wnids[int(row[label_column])],
                      loader=io.BytesIO(data).getvalue)

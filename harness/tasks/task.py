@@ -16,11 +16,11 @@ from typing import Iterable
 
 import yaml
 
+from harness.errors import TaskError
 from harness.tasks import sources as ds
 from harness.tasks.labels import LabelResolver, space_from_spec
 from harness.tasks.sample import Sample, fingerprint
 from harness.wordnet.graph import LabelSpace
-from harness.errors import TaskError
 
 TASK_FIELDS = {"name", "description", "aliases", "label_space", "prompt", "size", "citation",
                "license", "homepage", "source", "limit"}

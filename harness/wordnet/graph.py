@@ -12,6 +12,7 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Iterable, Sequence
 from harness.errors import LabelError
+from harness.resources import did_you_mean
 
 DATA = resources.files("harness") / "data"
 ENTITY = "n00001740"
@@ -180,7 +181,8 @@ BUILTIN_SPACES = {
 @lru_cache(maxsize=32)
 def label_space(name: str = "imagenet-1k") -> LabelSpace:
     if name not in BUILTIN_SPACES:
-        raise LabelError(f"unknown label space {name!r}; choose one of {sorted(BUILTIN_SPACES)}")
+        raise LabelError(f"unknown label space {name!r}{did_you_mean(name, BUILTIN_SPACES)}; "
+                         f"choose one of {sorted(BUILTIN_SPACES)}")
     return LabelSpace(name, BUILTIN_SPACES[name]())
 
 
