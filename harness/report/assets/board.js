@@ -176,10 +176,7 @@ function hide() { tip.classList.remove('show'); }
 
 function highlight(key, on) {
   rowOf(key)?.classList.toggle('hl', on);
-  const g = pointOf(key);
-  if (!g) return;
-  g.classList.toggle('hl', on);
-  if (on) g.parentNode.appendChild(g); // on top while highlighted
+  pointOf(key)?.classList.toggle('hl', on); // markers never overlap (dodge): no reordering
 }
 
 for (const row of body.rows) {
