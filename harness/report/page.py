@@ -156,7 +156,7 @@ def points(board: dict) -> list[dict]:
                  f"effective robustness {_signed(er)} pp"]
         who = (f"measured, prompt {r['prompt']}" if kind == "measured"
                else f"published {KIND_LABELS[kind]}, {short_source(r.get('source', ''))}")
-        out.append({"key": f"r{i}", "model": name, "short": name[:28], "kind": kind,
+        out.append({"key": f"r{i}", "model": name, "short": name.rsplit("/", 1)[-1][:28], "kind": kind,
                     "status": r["status"], "label": kind == "measured",
                     "x": [a["value"], a["ci_low"], a["ci_high"]],
                     "y": [b["value"], b["ci_low"], b["ci_high"]],
@@ -191,9 +191,16 @@ def _legend(pts: list[dict]) -> str:
     return f'<ul id="legend">{"".join(items)}</ul>'
 
 
+def _html_columns(board: dict) -> list[tuple[str, str]]:
+    """Metric columns with the ranking metric first, next to the model it ranks."""
+    cols = _columns(board)
+    sort = board.get("sort", "effective_robustness")
+    return sorted(cols, key=lambda c: c[0] != sort)
+
+
 def _table_rows(board: dict, notes: list[str]) -> str:
     esc, out = html.escape, []
-    cols = _columns(board)
+    cols = _html_columns(board)
     for i, r in enumerate(board["rows"]):
         name = display_model(r["model"])
         kind = "measured" if r["status"] == "measured" else r["kind"]
@@ -201,14 +208,13 @@ def _table_rows(board: dict, notes: list[str]) -> str:
         search = esc(f"{r['model']} {_kind(r)} {r.get('prompt', '')} {r.get('source', '')}".lower())
         cells = [f'<td class="num" data-sort="{r.get("rank") or ""}">{r.get("rank") or "–"}</td>',
                  f'<td class="model" title="{esc(r.get("model_id") or r["model"])}">{esc(name)}'
-                 f'<span class="badge {kind}">{esc(_kind(r))}</span></td>',
-                 f"<td>{esc(r.get('prompt') or '–')}</td>"]
-        for key in ("n_imagenet", "n_v2"):
-            cells.append(f'<td class="num n" data-sort="{r.get(key) or ""}">{_n(r.get(key))}</td>')
-        for c, _ in cols:
-            cells.append(_cell(r.get(c), brief=c in BRIEF))
-        cells.append(f'<td class="src"><a href="#src-{src}">{esc(short_source(r.get("source", "")))}'
-                     f"</a></td>")
+                 f'<span class="badge {kind}">{esc(_kind(r))}</span></td>']
+        cells += [_cell(r.get(c), brief=c in BRIEF) for c, _ in cols]
+        cells += [f'<td class="num n" data-sort="{r.get(key) or ""}">{_n(r.get(key))}</td>'
+                  for key in ("n_imagenet", "n_v2")]
+        cells += [f"<td class=\"prompt\">{esc(r.get('prompt') or '–')}</td>",
+                  f'<td class="src"><a href="#src-{src}">{esc(short_source(r.get("source", "")))}'
+                  "</a></td>"]
         out.append(f'<tr class="{esc(r["status"])}" data-key="r{i}" data-search="{search}">'
                    f'{"".join(cells)}</tr>')
     return "\n".join(out)
@@ -252,9 +258,9 @@ def render_html(board: dict) -> str:
     notes, pts, variant = sources(board), points(board), variant_of(board)
     fit = baseline_fit(variant)
     head = "".join(f'<th data-key="{k}" scope="col">{esc(label)}</th>' for k, label in
-                   [("rank", "#"), ("model", "Model"), ("prompt", "Prompt"),
-                    ("n_imagenet", "n ImageNet"), ("n_v2", "n V2")] + _columns(board)
-                   + [("source", "Source")])
+                   [("rank", "#"), ("model", "Model")] + _html_columns(board)
+                   + [("n_imagenet", "n ImageNet"), ("n_v2", "n V2"), ("prompt", "Prompt"),
+                      ("source", "Source")])
     data = {"points": pts, "fit": {"slope": fit.slope, "intercept": fit.intercept},
             "axis": {"x": "ImageNet top-1 (%)", "y": f"{SHIFT_LABELS[variant]} top-1 (%)",
                      "title": f"{SHIFT_LABELS[variant]} versus ImageNet top-1, one point per row"}}

@@ -108,7 +108,7 @@ function render() {
   const layer = el('g', {class: 'points'}, svg);
   // published first, measured last: measured markers are never underneath
   for (const it of items.sort((a, b) => (a.fixed - b.fixed))) drawPoint(it, layer, sx, sy);
-  placeLabels(items.filter((it) => it.p.label), svg, W);
+  placeLabels(items.filter((it) => it.p.label), svg, W - m.r);
 }
 
 // Greedy: each label goes right of (or left of, near the right edge) its marker, moved down
@@ -116,10 +116,11 @@ function render() {
 function placeLabels(items, svg, W) {
   const boxes = [];
   for (const it of items) {
-    const right = it.mx < W * 0.7;
-    const t = el('text', {class: 'label', 'text-anchor': right ? 'start' : 'end'}, svg);
+    const t = el('text', {class: 'label'}, svg);
     t.textContent = it.p.short;
     const w = t.getComputedTextLength(), h = 14;
+    const right = it.mx + 10 + w <= W - 4 || it.mx - 10 - w < 0;
+    t.setAttribute('text-anchor', right ? 'start' : 'end');
     let y = it.my - 8;
     const x0 = right ? it.mx + 10 : it.mx - 10 - w;
     const hit = (yy) => boxes.some((b) => x0 < b.x + b.w && b.x < x0 + w && yy - h < b.y && b.y - h < yy);
