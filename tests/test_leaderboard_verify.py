@@ -116,6 +116,9 @@ def test_run_with_transport_failures_is_never_ranked(lb, tmp_path):
     assert json.loads((v2 / "results.json").read_text())["complete"] is True  # old contract
     board = build([runs], lb["definition"], tmp_path / "b")
     row = measured(board)["m2"]
+    edit_json(v2 / "results.json", n_failed=0)  # the new contract's count must agree too
+    assert "n_failed is 0 in results.json but 4" in build(
+        [runs], lb["definition"], tmp_path / "b2")["left_out"][0]["reason"]
     assert "v2_matched-frequency" not in row and "effective_robustness" not in row
     (apart,) = board["apart"]
     assert apart["run"] == str(v2)
@@ -165,3 +168,20 @@ def test_shipped_canonical_val_selection_is_the_ground_truth():
             [{"id": s.id, "gold_wnid": s.gold_wnid} for s in samples])
     for v in ("matched-frequency", "threshold0.7", "top-images"):
         assert canon[f"imagenet-v2-{v}"]["size"] == 10_000
+
+
+@pytest.mark.slow
+def test_the_val_loader_lists_the_shipped_canonical_selection(tmp_path):
+    """50,000 (empty) ILSVRC2012 val files, loaded the way `harness run --task imagenet
+    --data-dir` loads them, give the shipped fingerprint; 49,999 do not."""
+    from harness.tasks.sources import load_imagenet_val
+
+    gt = resource_dir("tasks") / "imagenet" / "val_ground_truth.csv.gz"
+    with gzip.open(gt, "rt") as f:
+        names = [r["filename"] for r in csv.DictReader(f)]
+    for name in names:
+        (tmp_path / name).touch()
+    canon = load_definition("imagenet-generalization").canonical["imagenet"]["selections"][0]
+    assert fingerprint(load_imagenet_val(tmp_path, gt)) == canon["fingerprint"]
+    (tmp_path / names[-1]).unlink()
+    assert fingerprint(load_imagenet_val(tmp_path, gt)) != canon["fingerprint"]

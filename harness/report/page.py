@@ -90,7 +90,7 @@ def sources(board: dict) -> list[str]:
 
 
 def _md_escape(text: object) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
 
 
 def render_markdown(board: dict) -> str:

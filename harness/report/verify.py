@@ -51,7 +51,7 @@ def verify(path: Path, tasks: set[str], label_space: str, canonical: dict) -> En
         raise LeaderboardError(f"{path}: samples.jsonl does not match samples_sha256 in "
                                "results.json (edited after scoring?); run `harness score`")
     metrics = recompute(facts.records)
-    _check_metrics(path, metrics, facts.results)
+    _check_metrics(path, metrics, facts.results, n_failed(facts.records))
     _check_manifest(path, facts)
     if facts.task not in tasks:
         raise LeaderboardError(f"{path}: task {facts.task!r} is not part of this leaderboard "
@@ -79,7 +79,7 @@ def _agree(claimed: object, actual: float | int) -> bool:
         return False
 
 
-def _check_metrics(path: Path, metrics: dict, results: dict) -> None:
+def _check_metrics(path: Path, metrics: dict, results: dict, failed: int) -> None:
     """Every figure results.json states (k, n, value, interval) must be what the samples give."""
     claimed = results.get("metrics")
     if not isinstance(claimed, dict) or set(claimed) != set(metrics):
@@ -94,9 +94,10 @@ def _check_metrics(path: Path, metrics: dict, results: dict) -> None:
                 raise LeaderboardError(
                     f"{path}: {name}.{field} is {_show(stated.get(field))} in results.json but "
                     f"{_show(actual[field])} from samples.jsonl; left out (run `harness score`)")
-    if "n" in results and not _agree(results["n"], metrics["top1"]["n"]):
-        raise LeaderboardError(f"{path}: n is {_show(results['n'])} in results.json but "
-                               f"{metrics['top1']['n']} samples in samples.jsonl")
+    for field, actual in (("n", metrics["top1"]["n"]), ("n_failed", failed)):
+        if field in results and not _agree(results[field], actual):
+            raise LeaderboardError(f"{path}: {field} is {_show(results[field])} in results.json "
+                                   f"but {actual} from samples.jsonl")
 
 
 def _check_manifest(path: Path, facts: RunFacts) -> None:
