@@ -124,8 +124,9 @@ def choose(entries: list[Entry]) -> tuple[dict[tuple, Entry], list[Entry]]:
     return best, apart
 
 
-def _metric(e: Entry, name: str) -> dict:
-    return e.metrics[name]
+def _value(e: Entry, name: str) -> float | None:
+    """A secondary metric's value, None where this harness does not compute it for the run."""
+    return (e.metrics.get(name) or {}).get("value")
 
 
 def measured_rows(best: dict[tuple, Entry], definition: Definition) -> list[dict]:
@@ -147,8 +148,8 @@ def measured_rows(best: dict[tuple, Entry], definition: Definition) -> list[dict
         if base:
             k_in, n_in = top1_counts(base.facts.records)
             row.update(imagenet=accuracy(k_in, n_in), n_imagenet=n_in,
-                       imagenet_contains=_metric(base, "contains")["value"],
-                       imagenet_hierarchical=_metric(base, "hierarchical")["value"])
+                       imagenet_contains=_value(base, "contains"),
+                       imagenet_hierarchical=_value(base, "hierarchical"))
         for task in definition.shift_tasks:
             if task in by_task:
                 _add_shift(row, task, by_task[task], definition)

@@ -80,12 +80,14 @@ def _agree(claimed: object, actual: float | int) -> bool:
 
 
 def _check_metrics(path: Path, metrics: dict, results: dict, failed: int) -> None:
-    """Every figure results.json states (k, n, value, interval) must be what the samples give."""
+    """Every figure results.json states (k, n, value, interval) must be what the samples give.
+    Metrics this harness does not compute (another version's) are not shown, so not checked."""
     claimed = results.get("metrics")
-    if not isinstance(claimed, dict) or set(claimed) != set(metrics):
-        raise LeaderboardError(f"{path}: results.json metrics {sorted(claimed or {})} differ "
-                               f"from {sorted(metrics)}")
+    if not isinstance(claimed, dict) or "top1" not in claimed:
+        raise LeaderboardError(f"{path}: results.json has no metrics.top1; run `harness score`")
     for name, actual in metrics.items():
+        if name not in claimed:
+            continue  # written by a harness with another metric set: nothing stated to check
         stated = claimed[name] if isinstance(claimed[name], dict) else {}
         for field in METRIC_FIELDS:
             if field not in actual or (field not in stated and field in ("k", "n")):
