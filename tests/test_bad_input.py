@@ -74,7 +74,7 @@ def _one_line_error(capsys, rc, expected_rc, needle):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["--task", "imagenet-v3"], "unknown task 'imagenet-v3'; available: imagenet"),
+    (["--task", "imagenet-v3"], "unknown task 'imagenet-v3' (did you mean 'imagenet-v2'?); available: imagenet"),
     (["--prompt", "open-endd"], "unknown prompt 'open-endd' (did you mean 'open-ended'?)"),
     (["--task", "imagenet", "--data-dir", "/nonexistent/val"], "/nonexistent/val: ImageNet val"),
     (["--task", "imagenet-v2", "--data-dir", "/tmp"], "no ImageNetV2 folders"),

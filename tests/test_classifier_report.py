@@ -98,6 +98,29 @@ def test_compare_and_report_from_saved_runs(tmp_path, capsys):
     assert row["effective_robustness"]["ci_low"] < row["effective_robustness"]["value"]
     assert main(["report", a, v2]) == 0
     table = capsys.readouterr().out
-    assert "(measured)" in table and "resnet50 (published)" in table
+    assert "(measured [1])" in table and "resnet50 (published)" in table
+    assert f"ImageNet top-1 from {a}" in table and f"V2 top-1 from {v2}" in table
     assert "LLaVA1.5-7B (published)" in table
     assert main(["report", v2, a]) == 2
+
+
+def test_report_pairs_by_model_identity_and_refuses_a_stranger(tmp_path, capsys):
+    """`report IN_b V2_a` used to print model a's V2 next to model b's ImageNet score."""
+    runs = str(tmp_path / "runs")
+    a = _run(capsys, "--model", _classifier(tmp_path / "a", 10), "--output-dir", runs)
+    b = _run(capsys, "--model", _classifier(tmp_path / "b", 20), "--output-dir", runs)
+    v2 = _run(capsys, "--task", "imagenet-v2", "--data-dir", str(_v2_dir(tmp_path / "v2")),
+              "--model", _classifier(tmp_path / "a", 10), "--output-dir", runs)
+    assert main(["report", b, v2]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no ImageNet run of model" in err
+    assert str(tmp_path / "a") in err and v2 in err
+    # with both ImageNet runs given, the V2 run is paired with its own model's, not the first
+    assert main(["report", b, a, v2, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["imagenet_run"] == a and row["v2_run"] == v2
+    assert row["model_id"] == str(tmp_path / "a")
+    again = tmp_path / "again"
+    shutil.copytree(a, again)
+    assert main(["report", a, str(again), v2]) == 2
+    assert "several ImageNet runs" in capsys.readouterr().err

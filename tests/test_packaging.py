@@ -21,6 +21,8 @@ def test_wheel_ships_data_and_runs_from_it(tmp_path):
                      "harness/_bundled/prompts/open-ended.yaml",
                      "harness/_bundled/leaderboards/imagenet-generalization.yaml",
                      "harness/_bundled/leaderboards/baselines/cnn_baselines.csv",
+                     "harness/_bundled/leaderboards/canonical/imagenet-generalization.json",
+                     "harness/report/assets/board.js", "harness/report/assets/board.css",
                      "harness/data/wordnet.json.gz", "harness/data/LICENSE-WordNet"):
         assert required in names, required
     site = tmp_path / "site"

@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import ReportError
 from harness.report.baselines import VARIANTS, cnn_baselines, published_vlms
 from harness.report.generalization import baseline_fit, drop, effective_robustness
+from harness.report.runinfo import RunFacts, load_run
 from harness.scoring.stats import accuracy, paired
-from harness.store.rundir import RunDir
-from harness.errors import ReportError
 
+__all__ = ["ReportError", "compare", "generalization", "format_report", "baseline_rows"]
 V2_TASKS = {f"imagenet-v2-{v}": v for v in VARIANTS}
 IMAGENET_TASKS = ("imagenet", "imagenet-sample")
-
-
 
 
 @dataclass
@@ -24,6 +23,7 @@ class Loaded:
     model: str
     label_space: str
     correct: dict[str, bool]  # sample id -> correct
+    facts: RunFacts
 
     @property
     def k(self) -> int:
@@ -33,13 +33,22 @@ class Loaded:
     def n(self) -> int:
         return len(self.correct)
 
+    @property
+    def identity(self) -> tuple[str, str]:
+        return self.facts.identity
+
 
 def load(path: Path) -> Loaded:
-    run = RunDir(path)
-    cfg = run.manifest()
-    records = run.read_records()
-    return Loaded(run.path, cfg.task, cfg.model, cfg.label_space,
-                  {r.id: r.correct for r in records})
+    facts = load_run(path)
+    return Loaded(facts.path, facts.task, facts.model,
+                  str(facts.manifest.get("label_space", "")),
+                  {r["id"]: bool(r.get("correct")) for r in facts.records}, facts)
+
+
+def _who(run: Loaded) -> str:
+    sha = run.facts.prompt_sha
+    return (f"model {run.facts.model_id!r} with prompt {run.facts.prompt!r}"
+            + (f" ({sha[:12]})" if sha else ""))
 
 
 def compare(path_a: Path, path_b: Path) -> dict:
@@ -68,25 +77,46 @@ def verdict(res: dict) -> str:
 
 
 def generalization(imagenet_run: Path, v2_runs: list[Path]) -> list[dict]:
-    """One row per V2 run: accuracies, drop and effective robustness with intervals."""
+    """One row per V2 run: accuracies, drop and effective robustness with intervals. Each V2
+    run is paired with the ImageNet run of the same model and prompt (model_id + prompt
+    content hash); further ImageNet runs may be passed among `v2_runs` for other models. A V2
+    run with no such ImageNet run is refused, never paired with another model's score."""
     base = load(imagenet_run)
     if base.task not in IMAGENET_TASKS:
         raise ReportError(f"{imagenet_run}: task {base.task!r} is not ImageNet val; pass the "
                           "ImageNet run first")
+    loaded = [load(p) for p in v2_runs]
+    bases = [base] + [r for r in loaded if r.task in IMAGENET_TASKS]
     rows = []
-    for path in v2_runs:
-        run = load(path)
-        variant = V2_TASKS.get(run.task)
-        if variant is None:
-            raise ReportError(f"{path}: task {run.task!r} is not an ImageNet-V2 variant")
-        if base.n == 0 or run.n == 0:
-            raise ReportError(f"{path if run.n == 0 else imagenet_run}: run has no samples")
-        rows.append({"model": run.model, "variant": variant,
-                     "imagenet": accuracy(base.k, base.n), "v2": accuracy(run.k, run.n),
-                     "drop": drop(base.k, base.n, run.k, run.n),
-                     "effective_robustness": effective_robustness(base.k, base.n, run.k, run.n,
-                                                                  variant)})
+    for run in (r for r in loaded if r.task not in IMAGENET_TASKS):
+        if run.task not in V2_TASKS:
+            raise ReportError(f"{run.path}: task {run.task!r} is not an ImageNet-V2 variant")
+        rows.append(_row(_partner(run, bases), run))
     return rows
+
+
+def _partner(run: Loaded, bases: list[Loaded]) -> Loaded:
+    same = [b for b in bases if b.identity == run.identity]
+    if not same:
+        raise ReportError(f"{run.path}: no ImageNet run of {_who(run)} among the arguments "
+                          f"(given: {'; '.join(_who(b) for b in bases)}); pass its ImageNet run")
+    if len({b.path for b in same}) > 1:
+        raise ReportError(f"{run.path}: several ImageNet runs of {_who(run)} were given "
+                          f"({', '.join(str(b.path) for b in same)}); pass one")
+    return same[0]
+
+
+def _row(base: Loaded, run: Loaded) -> dict:
+    variant = V2_TASKS[run.task]
+    if base.n == 0 or run.n == 0:
+        raise ReportError(f"{run.path if run.n == 0 else base.path}: run has no samples")
+    return {"model": run.model, "model_id": run.facts.model_id, "prompt": run.facts.prompt,
+            "prompt_sha256": run.facts.prompt_sha, "variant": variant,
+            "imagenet_task": base.task, "imagenet_run": str(base.path), "v2_run": str(run.path),
+            "imagenet": accuracy(base.k, base.n), "v2": accuracy(run.k, run.n),
+            "drop": drop(base.k, base.n, run.k, run.n),
+            "effective_robustness": effective_robustness(base.k, base.n, run.k, run.n,
+                                                         variant)}
 
 
 N_VAL, N_V2 = 50_000, 10_000  # published accuracies are on the full test sets
@@ -112,7 +142,8 @@ def baseline_rows(variant: str = "matched-frequency") -> list[dict]:
 
 
 def format_report(rows: list[dict]) -> str:
-    """Markdown table: measured runs (with 95% intervals) above the published baselines."""
+    """Markdown table: measured runs (with 95% intervals) above the published baselines, then
+    which run fed which cell of each measured row."""
     def ci(m: dict | None) -> str:
         if m is None:
             return "–"
@@ -120,8 +151,8 @@ def format_report(rows: list[dict]) -> str:
 
     lines = ["| model | V2 variant | ImageNet top-1 | V2 top-1 | drop (pp) | eff. robustness (pp) |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for r in rows:
-        lines.append(f"| {r['model']} (measured) | {r['variant']} | {ci(r['imagenet'])} | "
+    for i, r in enumerate(rows, 1):
+        lines.append(f"| {r['model']} (measured [{i}]) | {r['variant']} | {ci(r['imagenet'])} | "
                      f"{ci(r['v2'])} | {ci(r['drop'])} | {ci(r['effective_robustness'])} |")
     variant = rows[0]["variant"] if rows else "matched-frequency"
     for b in baseline_rows(variant):
@@ -131,4 +162,15 @@ def format_report(rows: list[dict]) -> str:
     lines.append(f"\nFit over {fit.n} standard ImageNet models (imagenet-testbed): logit(V2) = "
                  f"{fit.slope:.4f} logit(ImageNet) {fit.intercept:+.4f}, r = {fit.r:.4f}. "
                  "Intervals: Wilson (accuracies), Newcombe (drop), delta method (ER).")
-    return "\n".join(lines)
+    return "\n".join(lines + _provenance(rows))
+
+
+def _provenance(rows: list[dict]) -> list[str]:
+    """Which run fed which cell; imagenet-sample is never passed off as ImageNet val."""
+    out = ["", "Runs (paired by model id and prompt content):"] if rows else []
+    for i, r in enumerate(rows, 1):
+        sample = (" (imagenet-sample: 1,000 example photos, not ImageNet val)"
+                  if r["imagenet_task"] != "imagenet" else "")
+        out.append(f"[{i}] {r['model_id']}, prompt {r['prompt']}: ImageNet top-1 from "
+                   f"{r['imagenet_run']}{sample}; V2 top-1 from {r['v2_run']}")
+    return out

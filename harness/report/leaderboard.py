@@ -1,15 +1,16 @@
 """Leaderboards: definitions in leaderboards/*.yaml, built only from runs that verify.
 
-A run enters a leaderboard only if its samples.jsonl hashes to the recorded samples_sha256, the
-metrics recomputed from those samples equal results.json, it is complete, and its task and label
-space belong to the definition. Everything else is reported and left out, never included quietly.
+Every figure comes from samples.jsonl (harness.report.verify); run.json says what was run. A run
+is ranked only when it is the full canonical selection of its benchmark; subsets, partial runs
+and runs with transport failures are listed apart; a run that does not verify is named with its
+reason and left out. One bad run never stops the build.
 """
 from __future__ import annotations
 
 import csv
 import glob
-import hashlib
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,28 +18,26 @@ from pathlib import Path
 import yaml
 
 from harness import __version__
-from harness.report.baselines import VARIANTS
-from harness.report.generalization import drop, effective_robustness
-import logging
-
-note = logging.getLogger("harness").warning  # shown by the CLI
-from harness.report.baselines import cnn_baselines, published_vlms
-from harness.report.compare import N_V2, baseline_rows
-from harness.resources import named_yaml
-from harness.scoring.aggregate import metrics as recompute
-from harness.scoring.stats import accuracy
-from harness.store.rundir import RunDir, now_iso
 from harness.errors import HarnessError, LeaderboardError
+from harness.report.baselines import VARIANTS, cnn_baselines, published_vlms
+from harness.report.compare import N_V2, N_VAL, baseline_rows
+from harness.report.generalization import drop, effective_robustness
+from harness.report.runinfo import top1_counts
+from harness.report.verify import Entry, verify
+from harness.resources import named_yaml
+from harness.scoring.stats import accuracy
+from harness.store.rundir import now_iso
 
+__all__ = ["LeaderboardError", "build", "load_definition", "collect"]
+log = logging.getLogger("harness")
 DEF_FIELDS = {"name", "title", "description", "label_space", "imagenet_task", "shift_tasks",
-              "primary_shift", "metrics", "baselines", "sort"}
+              "primary_shift", "metrics", "baselines", "sort", "canonical"}
 VARIANT_OF = {f"imagenet-v2-{v}": v for v in VARIANTS}
-CSV_COLUMNS = ["model", "status", "kind", "prompt", "machine"] + [
+CSV_COLUMNS = ["rank", "model", "model_id", "status", "kind", "prompt", "prompt_sha256",
+               "machine"] + [
     f"{t}_{s}" for t in ["imagenet_top1", *(f"v2_{v}_top1" for v in VARIANTS), "drop",
                          "effective_robustness"] for s in ("value", "low", "high")] + [
     "imagenet_contains", "imagenet_hierarchical", "n_imagenet", "n_v2", "source", "runs"]
-
-
 
 
 @dataclass
@@ -53,6 +52,7 @@ class Definition:
     metrics: list[str] = field(default_factory=lambda: ["top1"])
     baselines: list[str] = field(default_factory=lambda: ["cnn", "clip", "vlm"])
     sort: str = "effective_robustness"
+    canonical: dict = field(default_factory=dict)  # task -> {size, selections: [...]}
 
     @property
     def tasks(self) -> set[str]:
@@ -60,123 +60,121 @@ class Definition:
 
 
 def load_definition(name_or_path: str) -> Definition:
+    """A definition by name or YAML path; `canonical:` may name a JSON file next to it."""
     path = named_yaml("leaderboards", name_or_path, "leaderboard")
     raw = yaml.safe_load(path.read_text()) or {}
     unknown = set(raw) - DEF_FIELDS
     if unknown:
         raise LeaderboardError(f"{path}: unknown field(s) {sorted(unknown)}")
+    if isinstance(raw.get("canonical"), str):
+        spec = path.parent / raw["canonical"]
+        try:
+            raw["canonical"] = json.loads(spec.read_text())
+        except (OSError, ValueError) as e:
+            raise LeaderboardError(f"{path}: canonical file {spec} unreadable ({e})") from None
     return Definition(**raw)
 
 
-@dataclass
-class Entry:
-    """A verified run: what the leaderboard needs from it."""
-
-    path: Path
-    task: str
-    model: str
-    prompt: str
-    machine: str
-    created: str
-    records: list[dict]
-    metrics: dict
-
-
-def verify(path: Path, definition: Definition) -> Entry:
-    """Raise LeaderboardError with the reason a run cannot be used."""
-    run = RunDir(path)
-    if not run.results.exists():
-        raise LeaderboardError(f"{path}: no results.json (run in progress or crashed); skipped")
-    if not run.samples.exists():
-        raise LeaderboardError(f"{path}: samples.jsonl is missing; the run cannot be verified")
-    try:
-        res = json.loads(run.results.read_text())
-        cfg = run.manifest()
-        records = run.read_records()
-    except (ValueError, OSError, HarnessError) as e:
-        raise LeaderboardError(f"{path}: unreadable ({e})") from None
-    if not res.get("complete", False):
-        raise LeaderboardError(f"{path}: partial run ({res.get('n')}/{res.get('n_expected')} "
-                               "samples); resume it first")
-    digest = hashlib.sha256(run.samples.read_bytes()).hexdigest()
-    if digest != res.get("samples_sha256"):
-        raise LeaderboardError(f"{path}: samples.jsonl does not match samples_sha256 in "
-                               "results.json (edited after scoring?); run `harness score`")
-    kind = "classify" if cfg.backend == "hf-classifier" else "generate"
-    if not _same(recompute(records, kind), res.get("metrics", {})):
-        raise LeaderboardError(f"{path}: metrics recomputed from samples.jsonl differ from "
-                               "results.json")
-    if res.get("task") not in definition.tasks:
-        raise LeaderboardError(f"{path}: task {res.get('task')!r} is not part of leaderboard "
-                               f"{definition.name}")
-    if res.get("label_space") != definition.label_space:
-        raise LeaderboardError(f"{path}: label space {res.get('label_space')!r} differs from "
-                               f"{definition.label_space!r}")
-    return Entry(run.path, res["task"], res["model"], res["prompt"], cfg.machine,
-                 res.get("created", ""), [r.to_dict() for r in records], res["metrics"])
-
-
-def _same(a: dict, b: dict) -> bool:
-    if a.keys() != b.keys():
-        return False
-    return all(math.isclose(a[m][k], b[m].get(k, math.nan), rel_tol=0, abs_tol=1e-9)
-               for m in a for k in ("value", "ci_low", "ci_high"))
-
-
-def collect(patterns: list[str], definition: Definition) -> list[Entry]:
-    """Verified entries from run dirs or globs (searched recursively for run.json); the newest
-    run wins when the same model, prompt and task appear twice."""
+def run_dirs(patterns: list[str]) -> list[Path]:
+    """Run dirs under the given dirs or globs (searched recursively for run.json). A pattern
+    that names nothing is an error: a typo must not build a page without the user's runs."""
     paths: list[Path] = []
     for pattern in patterns:
-        hits = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))] or [Path(pattern)]
+        hits = [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
+        if not hits:
+            raise LeaderboardError(f"{pattern}: no such run directory or glob match")
         for hit in hits:
             paths += [r.parent for r in sorted(hit.glob("**/run.json"))] if hit.is_dir() else []
-    chosen: dict[tuple, Entry] = {}
-    for path in dict.fromkeys(paths):
+    return list(dict.fromkeys(paths))
+
+
+def collect(patterns: list[str], definition: Definition) -> tuple[list[Entry], list[dict]]:
+    """Verified entries and the left-out runs ({run, reason}); never raises for one run."""
+    entries, left_out = [], []
+    for path in run_dirs(patterns):
         try:
-            entry = verify(path, definition)
-        except LeaderboardError as e:
-            note(f"left out: {e}")
-            continue
-        key = (entry.model, entry.prompt, entry.task)
-        if key in chosen:
-            old, new = sorted([chosen[key], entry], key=lambda x: (x.created, str(x.path)))
-            note(f"duplicate {key}: using the newest {new.path}, not {old.path}")
-            chosen[key] = new
-        else:
-            chosen[key] = entry
-    return list(chosen.values())
+            entries.append(verify(path, definition.tasks, definition.label_space,
+                                  definition.canonical))
+        except HarnessError as e:
+            left_out.append({"run": str(path), "reason": str(e)})
+        except Exception as e:  # noqa: BLE001  a file no check foresaw: name it, keep building
+            left_out.append({"run": str(path), "reason": f"{path}: cannot be verified "
+                             f"({type(e).__name__}: {str(e)[:120]})"})
+    for item in left_out:
+        log.warning("left out: %s", item["reason"])
+    return entries, left_out
 
 
-def measured_rows(entries: list[Entry], definition: Definition) -> list[dict]:
-    """One row per (model, prompt) with its ImageNet and V2 runs paired."""
-    groups: dict[tuple, dict[str, Entry]] = {}
+def choose(entries: list[Entry]) -> tuple[dict[tuple, Entry], list[Entry]]:
+    """Rankable winners per (model, prompt, task) and the runs listed apart. Of several runs of
+    one key the full canonical one wins, then the newest."""
+    best: dict[tuple, Entry] = {}
     for e in entries:
-        groups.setdefault((e.model, e.prompt), {})[e.task] = e
+        if e.not_ranked is not None:
+            continue
+        old = best.get(e.key)
+        if old is None or (e.facts.created, str(e.path)) > (old.facts.created, str(old.path)):
+            best[e.key] = e
+        if old is not None:
+            log.info("duplicate %s: using the newest %s", e.key, best[e.key].path)
+    apart = [e for e in entries if e.not_ranked is not None]
+    return best, apart
+
+
+def _value(e: Entry, name: str) -> float | None:
+    """A secondary metric's value, None where this harness does not compute it for the run."""
+    return (e.metrics.get(name) or {}).get("value")
+
+
+def measured_rows(best: dict[tuple, Entry], definition: Definition) -> list[dict]:
+    """One row per (model identity, prompt identity), its ImageNet and V2 runs paired."""
+    groups: dict[tuple, dict[str, Entry]] = {}
+    for (model_id, prompt_id, task), e in best.items():
+        groups.setdefault((model_id, prompt_id), {})[task] = e
     rows = []
-    for (model, prompt), by_task in sorted(groups.items()):
+    for (model_id, prompt_id), by_task in sorted(groups.items()):
         base = by_task.get(definition.imagenet_task)
-        row: dict = {"model": model, "status": "measured", "kind": "measured", "prompt": prompt,
-                     "machine": "; ".join(sorted({e.machine for e in by_task.values()})),
-                     "runs": [str(e.path) for e in by_task.values()], "source": "this harness"}
-        k_in = n_in = 0
+        first = base or next(iter(by_task.values()))
+        row: dict = {"model": first.facts.model, "model_id": model_id, "status": "measured",
+                     "kind": "measured", "prompt": first.facts.prompt,
+                     "prompt_sha256": first.facts.prompt_sha or "",
+                     "machine": "; ".join(sorted({str(e.facts.manifest.get("machine") or "")
+                                                  for e in by_task.values()} - {""})),
+                     "runs": {t: str(e.path) for t, e in sorted(by_task.items())},
+                     "source": "this harness"}
         if base:
-            k_in, n_in = base.metrics["top1"]["k"], base.metrics["top1"]["n"]
-            row["imagenet"] = accuracy(k_in, n_in)
-            row["imagenet_contains"] = base.metrics["contains"]["value"]
-            row["imagenet_hierarchical"] = base.metrics["hierarchical"]["value"]
-            row["n_imagenet"] = n_in
+            k_in, n_in = top1_counts(base.facts.records)
+            row.update(imagenet=accuracy(k_in, n_in), n_imagenet=n_in,
+                       imagenet_contains=_value(base, "contains"),
+                       imagenet_hierarchical=_value(base, "hierarchical"))
         for task in definition.shift_tasks:
             if task in by_task:
-                m = by_task[task].metrics["top1"]
-                row[f"v2_{VARIANT_OF[task]}"] = accuracy(m["k"], m["n"])
-                if task == definition.primary_shift:
-                    row["n_v2"] = m["n"]
-                    if base:
-                        row["drop"] = drop(k_in, n_in, m["k"], m["n"])
-                        row["effective_robustness"] = effective_robustness(
-                            k_in, n_in, m["k"], m["n"], VARIANT_OF[task])
+                _add_shift(row, task, by_task[task], definition)
         rows.append(row)
+    return rows
+
+
+def _add_shift(row: dict, task: str, e: Entry, definition: Definition) -> None:
+    k, n = top1_counts(e.facts.records)
+    row[f"v2_{VARIANT_OF[task]}"] = accuracy(k, n)
+    if task != definition.primary_shift:
+        return
+    row["n_v2"] = n
+    if "imagenet" in row:
+        k_in, n_in = row["imagenet"]["k"], row["imagenet"]["n"]
+        row["drop"] = drop(k_in, n_in, k, n)
+        row["effective_robustness"] = effective_robustness(k_in, n_in, k, n, VARIANT_OF[task])
+
+
+def apart_rows(apart: list[Entry]) -> list[dict]:
+    """Subsets, partial runs, runs with failures: one row each, with why it is not ranked."""
+    rows = []
+    for e in sorted(apart, key=lambda x: (x.facts.model, x.facts.task, x.facts.created)):
+        k, n = top1_counts(e.facts.records)
+        rows.append({"model": e.facts.model, "model_id": e.facts.model_id,
+                     "prompt": e.facts.prompt, "task": e.facts.task, "n": n,
+                     "top1": accuracy(k, n), "why": e.not_ranked, "run": str(e.path),
+                     "created": e.facts.created})
     return rows
 
 
@@ -189,21 +187,29 @@ def published_rows(definition: Definition) -> list[dict]:
         if b["kind"] not in definition.baselines:
             continue
         row = {"model": b["model"], "status": "published", "kind": b["kind"], "prompt": "",
-               "machine": "", "runs": [], "source": b["source"], "imagenet": b["imagenet"],
+               "machine": "", "runs": {}, "source": b["source"], "imagenet": b["imagenet"],
+               "n_imagenet": N_VAL if b["imagenet"] else None,
                "drop": b["drop"], "effective_robustness": b["effective_robustness"]}
         for v, acc in other[b["model"]].v2.items():
             if acc is not None:
                 row[f"v2_{v}"] = accuracy(round(acc * N_V2), N_V2)
+        if row.get(f"v2_{variant}"):
+            row["n_v2"] = N_V2
         rows.append({k: v for k, v in row.items() if v is not None})
     return rows
 
 
-def sort_key(definition: Definition):
+def rank(rows: list[dict], metric: str) -> list[dict]:
+    """One order over measured and published rows alike: the declared metric, descending
+    (ties by ImageNet top-1); rows without it follow, unranked, by ImageNet top-1."""
     def key(row: dict) -> tuple:
-        main, base = row.get(definition.sort), row.get("imagenet") or {}
-        return (row["status"] != "measured", main is None,
-                -(main or base or {"value": -math.inf})["value"], row["model"])
-    return key
+        main, base = row.get(metric), row.get("imagenet")
+        return (main is None, -(main or {"value": 0})["value"],
+                -(base or {"value": -math.inf})["value"], row["model"])
+    out = sorted(rows, key=key)
+    for i, row in enumerate(out, 1):
+        row["rank"] = i if row.get(metric) is not None else None
+    return out
 
 
 def build(patterns: list[str], name: str, out: Path) -> dict:
@@ -211,19 +217,21 @@ def build(patterns: list[str], name: str, out: Path) -> dict:
     from harness.report.page import render_html, render_markdown, render_png
 
     definition = load_definition(name)
-    entries = collect(patterns, definition)
-    rows = sorted(measured_rows(entries, definition) + published_rows(definition),
-                  key=sort_key(definition))
-    board = {"schema": 1, "name": definition.name, "title": definition.title,
+    entries, left_out = collect(patterns, definition)
+    best, apart = choose(entries)
+    rows = rank(measured_rows(best, definition) + published_rows(definition), definition.sort)
+    board = {"schema": 2, "name": definition.name, "title": definition.title,
              "description": definition.description, "primary_shift": definition.primary_shift,
-             "created": now_iso(), "harness_version": __version__, "rows": rows}
+             "sort": definition.sort, "created": now_iso(), "harness_version": __version__,
+             "rows": rows, "apart": apart_rows(apart), "left_out": left_out}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(board, indent=2) + "\n")
     write_csv(rows, out / "results.csv")
     (out / "README.md").write_text(render_markdown(board))
     (out / "index.html").write_text(render_html(board))
     render_png(board, out / "scatter.png")
-    note(f"leaderboard {definition.name}: {len(entries)} verified runs, {len(rows)} rows -> {out}")
+    log.info("leaderboard %s: %d ranked runs, %d listed apart, %d left out, %d rows -> %s",
+             definition.name, len(best), len(apart), len(left_out), len(rows), out)
     return board
 
 
@@ -232,10 +240,11 @@ def write_csv(rows: list[dict], path: Path) -> None:
         w = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
         w.writeheader()
         for r in rows:
-            flat = {k: r.get(k, "") for k in ("model", "status", "kind", "prompt", "machine",
-                                              "imagenet_contains", "imagenet_hierarchical",
-                                              "n_imagenet", "n_v2", "source")}
-            flat["runs"] = " ".join(r.get("runs", []))
+            flat = {k: ("" if r.get(k) is None else r.get(k, "")) for k in (
+                "rank", "model", "model_id", "status", "kind", "prompt", "prompt_sha256",
+                "machine", "imagenet_contains", "imagenet_hierarchical", "n_imagenet", "n_v2",
+                "source")}
+            flat["runs"] = " ".join(r.get("runs", {}).values())
             for col, key in [("imagenet_top1", "imagenet"), ("drop", "drop"),
                              ("effective_robustness", "effective_robustness")] + [
                     (f"v2_{v}_top1", f"v2_{v}") for v in VARIANTS]:

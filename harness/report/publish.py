@@ -3,6 +3,7 @@ Hugging Face Hub (a dataset or a static Space). Tokens come from the environment
 reach the published files, commit messages or logs (URLs are shown with credentials removed)."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -10,14 +11,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import logging
-
-note = logging.getLogger("harness").warning  # shown by the CLI
 from harness.errors import PublishError
 
+log = logging.getLogger("harness")
+
 SPACE_HEADER = "---\ntitle: {title}\nsdk: static\napp_file: index.html\npinned: false\n---\n\n"
-
-
 
 
 def redact(url: str) -> str:
@@ -99,5 +97,5 @@ def publish(folder: Path, target: str, message: str = "Update leaderboard",
         result = publish_hf(folder, target, message, dry_run)
     else:
         raise PublishError(f"--to {target!r}: use git+<url>[#branch] or hf://datasets|spaces/ORG/NAME")
-    note(result)
+    log.info(result)
     return result

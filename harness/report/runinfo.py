@@ -1,0 +1,100 @@
+"""What a report may believe about a saved run: the manifest (run.json), the samples, and the
+identity used to pair runs. Shared by `harness report` and the leaderboard so both pair the same
+way. Old run dirs lack newer manifest fields; those read as None ("unknown")."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError, ReportError
+from harness.store.rundir import RunDir
+
+
+@dataclass
+class RunFacts:
+    """One run as read from disk; `manifest` and `results` are the raw JSON objects."""
+
+    path: Path
+    manifest: dict
+    results: dict | None
+    records: list[dict]
+
+    @property
+    def task(self) -> str:
+        return str(self.manifest.get("task", ""))
+
+    @property
+    def model(self) -> str:
+        return str(self.manifest.get("model", ""))
+
+    @property
+    def model_id(self) -> str:
+        """The resolved model (served name, checkpoint path); the alias when not recorded."""
+        return str(self.manifest.get("model_id") or self.model)
+
+    @property
+    def prompt(self) -> str:
+        return str(self.manifest.get("prompt", ""))
+
+    @property
+    def prompt_sha(self) -> str | None:
+        content = self.manifest.get("prompt_content")
+        return content.get("sha256") if isinstance(content, dict) else None
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """(model, prompt) identity: two runs pair only when both agree. Without a recorded
+        prompt hash the prompt name stands in, marked so it never equals a real hash."""
+        return self.model_id, self.prompt_sha or f"name:{self.prompt}"
+
+    @property
+    def created(self) -> str:
+        return str((self.results or {}).get("created") or self.manifest.get("created") or "")
+
+
+def load_json(path: Path) -> dict:
+    """A JSON object from `path`; ReportError (one line, naming the file) otherwise."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ReportError(f"{path}: missing") from None
+    except (OSError, ValueError) as e:
+        raise ReportError(f"{path}: unreadable ({str(e).splitlines()[0][:120]})") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: not a JSON object")
+    return data
+
+
+def load_run(path: Path, need_results: bool = False) -> RunFacts:
+    run = RunDir(path)
+    if not run.run_json.exists():
+        raise ReportError(f"{path}: not a run directory (no run.json)")
+    manifest = load_json(run.run_json)
+    results = load_json(run.results) if need_results or run.results.exists() else None
+    try:
+        records = run.read_dicts()
+    except (OSError, ValueError, HarnessError) as e:
+        raise ReportError(f"{run.samples}: unreadable ({str(e).splitlines()[0][:120]})") from None
+    return RunFacts(run.path, manifest, results, records)
+
+
+def error_kind(record: dict) -> str | None:
+    """image | transport | server | parse, or None. Records written before `error_kind`
+    existed: an error starting "image:" is the image's fault, any other is transport."""
+    if record.get("error_kind"):
+        return str(record["error_kind"])
+    err = record.get("error")
+    if err is None:
+        return None
+    return "image" if str(err).startswith("image:") else "transport"
+
+
+def n_failed(records: list[dict]) -> int:
+    """Samples that were never measured (transport or server failures)."""
+    return sum(error_kind(r) in ("transport", "server") for r in records)
+
+
+def top1_counts(records: list[dict]) -> tuple[int, int]:
+    """(k, n) for top-1, recomputed from the records (errors count as wrong)."""
+    return sum(bool(r.get("correct")) for r in records), len(records)
