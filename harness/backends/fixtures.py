@@ -8,7 +8,9 @@ lm_head that can only emit printable ASCII (random weights otherwise stream noth
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 CHAT_TEMPLATE = (
     "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}USER: "
@@ -31,6 +33,28 @@ def _corpus() -> str:
 
 def build_tiny_llava(out_dir: str | Path, seed: int = 0) -> Path:
     """Write a loadable tiny LLaVA to `out_dir` and return the path."""
+    with quiet_transformers():
+        return _build_tiny_llava(Path(out_dir), seed)
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' advice while building: its "requires torchvision (not installed);
+    falling back to ...Pil" warning invites `pip install torchvision`, which on a CPU box pulls
+    a CUDA build that breaks image processors. The PIL fallback is what the harness wants."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
+
+
+def _build_tiny_llava(out_dir: Path, seed: int) -> Path:
     import torch
     from safetensors.torch import load_file, save_file
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

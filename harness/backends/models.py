@@ -6,6 +6,9 @@ to pick a GPU; vLLM itself reserves `--gpu-memory-utilization` (default 0.9) of 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.resources import cache_dir
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,18 @@ MODELS = {p.alias: p for p in [
 ]}
 
 
+DEMO_MODEL = "tiny-llava-demo"  # the offline demo's model, built into the user cache
+
+
+def demo_model_dir() -> Path:
+    """Where `harness demo` keeps the tiny LLaVA it builds (deterministic: rebuilt identical)."""
+    return cache_dir() / "models" / DEMO_MODEL
+
+
 def resolve(model: str) -> tuple[str, ModelProfile | None]:
     """(model id to request, profile). Unknown names pass through as a served model name."""
+    if model == DEMO_MODEL:
+        return str(demo_model_dir()), None
     profile = MODELS.get(model)
     return (profile.model_id, profile) if profile else (model, None)
 

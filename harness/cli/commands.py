@@ -21,13 +21,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.cli.progress import Progress
     from harness.runs.run import run
 
-    def started(rundir) -> None:
-        args._run_dir = rundir.path
-        note(f"run dir: {rundir.path}")
-
     opts = run_options(args)
     return _report(*run(opts, registry=_registry(args), runs_dir=args.output_dir,
-                        resume=args.resume, progress=Progress, on_start=started))
+                        resume=args.resume, progress=Progress,
+                        on_start=lambda r: _started(args, r)))
 
 
 def _report(rundir, res: dict) -> int:
@@ -275,31 +272,38 @@ def cmd_fixtures(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Build the tiny LLaVA, serve it with `transformers serve`, evaluate imagenet-sample.
-    Every temporary file is removed on exit, Ctrl-C included."""
+    """Build the tiny LLaVA (once, into the user cache, as model `tiny-llava-demo`), serve it
+    with `transformers serve`, evaluate imagenet-sample. The server's temporary files are
+    removed on every exit, Ctrl-C included."""
     import shutil
 
     from harness.backends.fixtures import build_tiny_llava
+    from harness.backends.models import DEMO_MODEL, demo_model_dir
     from harness.backends.server import ManagedServer, free_port, transformers_command
     from harness.cli.progress import Progress
     from harness.manifest import RunOptions
     from harness.runs.run import run
 
+    model_dir = demo_model_dir()
+    if not (model_dir / "model.safetensors").is_file():
+        note(f"building the tiny LLaVA into {model_dir}")
+        build_tiny_llava(model_dir)
     work = Path(tempfile.mkdtemp(prefix="harness-demo-"))
     try:
-        model_dir = str(build_tiny_llava(work / "tiny-llava"))
-        hub = work / "hub"
-        hub.mkdir()
-        env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(hub), "OMP_NUM_THREADS": "1"}
+        (work / "hub").mkdir()
+        env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(work / "hub"), "OMP_NUM_THREADS": "1"}
         port = free_port()
-        note(f"serving the tiny LLaVA with `transformers serve` on 127.0.0.1:{port}")
-        with ManagedServer(transformers_command(model_dir, port), port, work / "server.log",
-                           timeout=180, env=env) as server:
-            opts = RunOptions(task="imagenet-sample", model=model_dir,
+        note(f"serving {DEMO_MODEL} with `transformers serve` on 127.0.0.1:{port}")
+        with ManagedServer(transformers_command(str(model_dir), port), port,
+                           work / "server.log", timeout=180, env=env) as server:
+            opts = RunOptions(task="imagenet-sample", model=DEMO_MODEL,
                               base_url=server.base_url, limit=args.limit, concurrency=4)
-            res = _report(*run(opts, runs_dir=args.output_dir, progress=Progress))
-        note("imagenet-sample is 100 easy, hand-picked photos (one per class shown): its figures "
-             "are not ImageNet figures")
-        return res
+            return _report(*run(opts, runs_dir=args.output_dir, progress=Progress,
+                                on_start=lambda r: _started(args, r)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _started(args: argparse.Namespace, rundir) -> None:
+    args._run_dir = rundir.path
+    note(f"run dir: {rundir.path}")
