@@ -88,8 +88,13 @@ class FakeServer:
                 outer.headers.append(dict(self.headers))
                 self._send(*outer.behave(body))
 
-        ThreadingHTTPServer.daemon_threads = True
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        class Quiet(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address) -> None:
+                pass  # a client that hung up (the test's point, often) is not news on stderr
+
+        self.httpd = Quiet(("127.0.0.1", port), Handler)
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

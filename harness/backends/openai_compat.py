@@ -22,6 +22,7 @@ from openai import AsyncOpenAI
 
 from harness.backends.base import Answer, RequestError
 from harness.errors import BackendError
+from harness.resources import did_you_mean
 from harness.secrets import api_key, scrub_error
 
 # A 16x16 grey JPEG: the smallest honest question to ask a vision model before a run.
@@ -80,8 +81,9 @@ class OpenAIBackend:
         entries = [m for m in getattr(page, "data", None) or [] if hasattr(m, "id")]
         served = [m.id for m in entries]
         if served and self.model not in served:
-            raise BackendError(f"model {self.model!r} is not served at {self.base_url}; it "
-                               f"serves: {', '.join(served)}")
+            raise BackendError(f"model {self.model!r} is not served at {self.base_url}"
+                               f"{did_you_mean(self.model, served)}; it serves: "
+                               f"{', '.join(served)}")
         await self._probe()
         entry = next((m for m in entries if m.id == self.model), None)
         return {"base_url": self.base_url, "model": _plain(entry), "version":

@@ -158,7 +158,8 @@ def build_parser(run_flags: bool = True) -> argparse.ArgumentParser:
     rp.add_argument("--json", action="store_true", help="machine-readable output")
 
     lb = cmd("leaderboard", "build or publish a verified leaderboard", None)
-    lbs = lb.add_subparsers(dest="action", required=True, metavar="ACTION")
+    lbs = lb.add_subparsers(dest="action", required=True, metavar="ACTION",
+                            help="build: verify runs and write the page; publish: push it")
     lbb = lbs.add_parser("build", help="verify runs and write README.md, index.html, CSV/JSON, "
                          "PNG", formatter_class=fmt)
     lbb.add_argument("runs", nargs="*", default=["runs"], help="run dirs or globs")

@@ -45,9 +45,9 @@ def run(opts: RunOptions, *, registry: Registry = Registry(), runs_dir: Path | N
 def _execute(plan: Plan, progress: ProgressFactory | None,
              on_start: Callable[[RunDir], None] | None) -> tuple[RunDir, dict]:
     rundir, m = plan.rundir, plan.manifest
+    done = rundir.done_ids()  # a corrupt samples.jsonl stops here, before anything is written
     if not plan.fresh:
         rundir.write_manifest(m)  # the options this resume changed are on record
-    done = rundir.done_ids()
     if done:
         log.warning(f"resuming {rundir.path}: {len(done)} of {m.n_samples} samples already done")
     server = None

@@ -21,12 +21,14 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING, Iterator
 
 from harness.errors import StoreError
-from harness.manifest import RunManifest
 from harness.scoring.record import SampleRecord
 from harness.secrets import scrub
+
+if TYPE_CHECKING:  # pydantic costs ~0.1 s to import: `harness ls` reads run.json lazily
+    from harness.manifest import RunManifest
 
 FSYNC_EVERY_S = 1.0
 
@@ -56,7 +58,7 @@ class RunDir:
         self._synced = 0.0
 
     @classmethod
-    def create(cls, manifest: RunManifest, root: Path | None = None) -> "RunDir":
+    def create(cls, manifest: "RunManifest", root: Path | None = None) -> "RunDir":
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         base = runs_root(root)
         if base.exists() and not base.is_dir():
@@ -71,7 +73,9 @@ class RunDir:
         run.samples.touch()
         return run
 
-    def manifest(self) -> RunManifest:
+    def manifest(self) -> "RunManifest":
+        from harness.manifest import RunManifest
+
         try:
             return RunManifest.from_json(self.run_json.read_text())
         except FileNotFoundError:
@@ -80,7 +84,7 @@ class RunDir:
             raise StoreError(f"{self.run_json}: unreadable run manifest "
                              f"({str(e).splitlines()[0]})") from None
 
-    def write_manifest(self, manifest: RunManifest) -> None:
+    def write_manifest(self, manifest: "RunManifest") -> None:
         _atomic_write(self.run_json, scrub(manifest.to_json()))
 
     @contextmanager
