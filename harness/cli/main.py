@@ -20,7 +20,7 @@ ISSUES = "https://github.com/harness-vlm/harness/issues"
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(run_flags=_command(argv) in ("run", None)).parse_args(argv)
+    args = build_parser(run_flags=_command(argv) == "run").parse_args(argv)
     _log_to_stderr()
     try:
         return args.func(args) or 0
