@@ -1,5 +1,4 @@
 """Leaderboard build (verification, pairing, outputs) and publishing; the page in Chromium is\ntested in test_leaderboard_page.py, the verification cases in test_leaderboard_verify.py."""
-import json
 import os
 import shutil
 import subprocess

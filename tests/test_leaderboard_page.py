@@ -1,7 +1,6 @@
 """The leaderboard page in a real browser (Playwright + Debian Chromium, no download): the
 scatter's points are named, hoverable, never hidden, work at phone width, and the table's n
 column is each run's sample count. Screenshots land in test-artifacts/ (and $BOARD_SHOTS)."""
-import json
 import os
 import re
 from pathlib import Path

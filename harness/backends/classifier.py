@@ -8,7 +8,6 @@ the argmax is over their 200 classes, as timm's `imagenet_r_indices` / `imagenet
 """
 from __future__ import annotations
 
-import io
 import re
 import time
 from typing import Any

@@ -156,7 +156,7 @@ def _answer(resp: Any, latency: float) -> Answer:
     """Check the reply's shape: a chat completion with one choice whose content is text."""
     choices = getattr(resp, "choices", None)
     if not isinstance(choices, list):
-        err = getattr(resp, "error", None) or (resp.get("error") if isinstance(resp, dict) else None)
+        err = resp.get("error") if isinstance(resp, dict) else getattr(resp, "error", None)
         why = f"an error body {_short(str(err), 160)}" if err else \
             f"not a chat completion: {_short(str(resp), 80)}"
         raise RequestError(f"server: invalid reply, {why}", kind="server", retryable=True)

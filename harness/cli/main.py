@@ -176,7 +176,8 @@ def build_parser(run_flags: bool = True) -> argparse.ArgumentParser:
     lbp.set_defaults(func=commands.cmd_leaderboard_publish)
 
     ca = cmd("cache", "the response cache: where it is, how big, or clear it", commands.cmd_cache)
-    ca.add_argument("action", choices=["info", "clear"], help="info: size and path; clear: empty it")
+    ca.add_argument("action", choices=["info", "clear"],
+                    help="info: size and path; clear: empty it")
 
     fx = cmd("fixtures", "build the tiny offline models the demo and tests use",
              commands.cmd_fixtures)

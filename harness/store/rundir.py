@@ -103,8 +103,8 @@ class RunDir:
                              "(or stop it) before resuming or re-scoring") from None
         fh.seek(0)
         fh.truncate()
-        fh.write(f"process {os.getpid()} on {socket.gethostname()} "
-                 f"({' '.join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:4]))})")
+        command = " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:4]])
+        fh.write(f"process {os.getpid()} on {socket.gethostname()} ({command})")
         fh.flush()
         self._lock_fh = fh
         try:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from harness.errors import LabelError
 from harness.resources import did_you_mean
-from harness.wordnet.graph import BUILTIN_SPACES, LabelSpace, custom_space, imagenet_classes, label_space
+from harness.wordnet.graph import (BUILTIN_SPACES, LabelSpace, custom_space, imagenet_classes,
+                                   label_space)
 
 WNID_RE = re.compile(r"n\d{8}")
 RESOLVED_MATCHES = ("exact", "lemma", "inflection")
