@@ -43,17 +43,10 @@ def space_from_spec(spec: str | dict, base: Path | None = None) -> LabelSpace:
 
 
 def parser_for_space(space: LabelSpace):
-    from harness.parse.parser import Parser, parser_for
+    """The shared parser of a label space (harness.parse owns the one cache)."""
+    from harness.parse import parser_for
 
-    if space.name in BUILTIN_SPACES and space == label_space(space.name):
-        return parser_for(space.name)
-    key = (space.name, space.wnids)
-    if key not in _PARSERS:
-        _PARSERS[key] = Parser(space)
-    return _PARSERS[key]
-
-
-_PARSERS: dict = {}
+    return parser_for(space)
 
 
 class LabelResolver:
