@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.parse.lexicon import ALIASES, STOP, WORD_RE, deletes, stem
+from harness.parse.lexicon import ALIASES, BRITISH, STOP, WORD_RE, deletes, stem
 from harness.parse.lexicon import key as lemma_key
 from harness.parse.rules import RULES_FILE, words
 from harness.wordnet.graph import DATA, LabelSpace, clip_names, imagenet_classes, wordnet
@@ -98,6 +98,9 @@ def _prefixes(lookup: dict[str, list[str]], space: LabelSpace) -> frozenset[str]
         if any(w in STOP for w in words) and not any(relevant(space, s) for s in senses):
             continue  # never matchable: see Parser._match
         out.update("_".join(words[:k]) for k in range(1, len(words)))
+    uk = {us: gb for gb, us in BRITISH.items()}  # "jewellery store" starts like "jewelry store"
+    out.update("_".join(uk.get(w, w) for w in p.split("_")) for p in list(out)
+               if not uk.keys().isdisjoint(p.split("_")))
     return frozenset(out)
 
 

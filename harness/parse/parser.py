@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from harness.parse.lemmas import Lemmas, tables_for
-from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONNECTORS, COORDINATORS, COPULAS,
+from harness.parse.lexicon import (ARTICLES, BRITISH, CLAUSE_OPENERS, CONNECTORS, COORDINATORS, COPULAS,
                                    CORRECTIONS, INVERSION_VERBS, MAX_NGRAM, NEGATORS,
                                    NON_NOUN_ENDINGS, QUANTIFIERS, REFUSAL_CUES, REFUSAL_PHRASES,
                                    STOP, TOKEN_RE, deletes, normalise, stem, variants)
@@ -147,6 +147,11 @@ class Parser:
                 [("".join(words), "lemma")] if n == 2 else []) + [
                 ("_".join(words[:-1] + [b]), how) for b, how in variants(words[-1])
                 if not (n == 1 and b in STOP and b not in lem.class_stops)]
+            if n > 1 and not BRITISH.keys().isdisjoint(words):  # "colour television"
+                us = [BRITISH.get(w, w) for w in words]
+                keys += [("_".join(us), "inflection")] + (
+                    [("".join(us), "inflection")] if n == 2 else []) + [
+                    ("_".join(us[:-1] + [b]), how) for b, how in variants(us[-1])]
             if n == 1 and len(keys) > 1:
                 keys = self.senses.prefer_singular(keys)
             for key, how in keys:
