@@ -263,7 +263,8 @@ class Parser:
         does not, then to a later, more specific hyponym ("an animal, a golden retriever")."""
         if NEGATORS.isdisjoint(tokens):
             negated = [False] * len(mentions)
-            best = next((k for k, m in enumerate(mentions) if self.senses.subject_like(m, tokens)), None)
+            like = self.senses.subject_like
+            best = next((k for k, m in enumerate(mentions) if m.rank < 2 or like(m, tokens)), None)
             if best is None:  # only scenery: the first relevant or other noun, else a person
                 best = next((k for k, m in enumerate(mentions) if m.rank < 2), None)
             if best is None:
@@ -320,7 +321,8 @@ class Parser:
                 tr.add("refusal" if cue else "none", "refusal_cues: " + " ".join(cue) if cue
                        else "no physical noun")
             return ParseResult(None, None, None, "refusal", []) if cue else NOTHING
-        self.senses.in_context(tokens, mentions, tr)
+        if any(m.word.contextual for m in mentions):
+            self.senses.in_context(tokens, mentions, tr)
         group = mentions
         if len(mentions) > 1:
             mentions = self._compounds(tokens, mentions)

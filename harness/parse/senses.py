@@ -23,10 +23,11 @@ class Word:
     """A lemma found at some window of tokens, with its default sense chosen once per key.
     living/made: the sense it would have as a living or a made thing (None if it has none);
     conflict: it has both, so the answer's cue words decide; rival: the more frequent WordNet
-    sense of the other kind than the default, or None."""
+    sense of the other kind than the default, or None; multi: its relevant senses fall under 2+
+    classes (gloss words decide); contextual: conflict or multi."""
 
     __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
-                 "made", "conflict", "rival", "rule")
+                 "made", "conflict", "rival", "rule", "contextual")
 
     def __init__(self, n: int, how: str, base: Word | None = None) -> None:
         self.n, self.how = n, how
@@ -100,6 +101,7 @@ class Senses:
         w.rank = self.rank(w.sense)
         w.living, w.made = (self._preferred(phys, w.relevant, k) for k in ("living", "made"))
         w.conflict = alias is None and w.living is not None and w.made is not None
+        w.contextual = w.conflict or w.multi  # in_context has work to do
         own = self.kind(w.sense)
         other = w.made if own == "living" else w.living if own == "made" else None
         w.rival = other if w.conflict and other is not None and phys.index(other) < phys.index(
@@ -145,14 +147,17 @@ class Senses:
                     m.sense, decided = (w.living if alive > made else w.made), True
                     m.rank = self.rank(m.sense)
                     if trace:
+                        cues = ANIMAL_CUES if alive > made else ARTIFACT_CUES
                         trace.add("context", "animal_cues" if alive > made else "artifact_cues",
-                                  synset=m.sense, name=self.wn.name(m.sense))
+                                  words=" ".join(tokens[m.start:m.end]),
+                                  cues=[t for t in near if t in cues], synset=m.sense,
+                                  name=self.wn.name(m.sense))
                 elif w.rival is not None:
                     m.ambiguous, m.alts = True, (w.rival,)
                     if trace:
                         trace.add("context", "no cue decides between a class and a more "
                                   "frequent sense of another kind: ambiguous",
-                                  senses=[m.sense, w.rival])
+                                  words=" ".join(tokens[m.start:m.end]), senses=[m.sense, w.rival])
             if w.multi and not decided:
                 if stems is None:  # context words, stemmed once per answer
                     stems = [stem(t) if t not in STOP and len(t) > 2 else "" for t in tokens]
