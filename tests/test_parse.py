@@ -226,3 +226,20 @@ def test_explain_says_which_rule_gave_the_result():
     assert steps[-1]["step"] == "subject" and steps[-1]["synset"] == res.synset
     _, steps = parser_for().explain("no idea")
     assert steps[-1]["step"] == "refusal" and "no idea" in steps[-1]["rule"]
+
+
+def test_tables_are_cached_on_disk_and_rebuilt_when_unreadable(tmp_path, monkeypatch):
+    from harness.parse import lemmas
+    from harness.wordnet.graph import label_space
+
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    monkeypatch.setattr(lemmas, "_TABLES", {})
+    space = label_space("imagenet-a-200")
+    built = lemmas.tables_for(space)
+    files = list((tmp_path / "parser").glob("tables-*.marshal"))
+    assert len(files) == 1
+    monkeypatch.setattr(lemmas, "_TABLES", {})
+    assert lemmas.tables_for(space) == built          # read back from the file
+    files[0].write_bytes(b"not marshal data")
+    monkeypatch.setattr(lemmas, "_TABLES", {})
+    assert lemmas.tables_for(space) == built          # rebuilt, not crashed

@@ -27,6 +27,7 @@ from harness.wordnet.graph import DATA, LabelSpace, clip_names, imagenet_classes
 
 log = logging.getLogger("harness")
 NOT_SHORT = words("not_short")
+KEEP_CACHED = 8  # table files kept on disk (~4 MB each), newest first
 
 
 @dataclass(frozen=True)
@@ -171,5 +172,8 @@ def _save(path: Path, tables: Lemmas) -> None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(marshal.dumps(asdict(tables)))
         os.replace(tmp, path)
+        old = sorted(path.parent.glob("tables-*.marshal"), key=lambda p: p.stat().st_mtime)
+        for stale in old[:-KEEP_CACHED]:  # tables of older versions and other label spaces
+            stale.unlink(missing_ok=True)
     except OSError as e:
         log.debug("parser table cache %s not written (%s)", path, e)
