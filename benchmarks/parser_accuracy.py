@@ -20,7 +20,8 @@ def main(verbose: bool = False) -> None:
     for name in SETS:
         f = figures(load_gold(name), parser.parse)
         print(f"{name:24} {f['n']:4} {100 * f['class_acc']:9.1f}% "
-              f"{100 * f['false_class']:7.1f}% of {f['n_no_class']:3} {100 * f['synset_acc']:9.1f}%")
+              f"{100 * f['false_class']:7.1f}% of {f['n_no_class']:3} "
+              f"{100 * f['synset_acc']:9.1f}%")
         if verbose:
             for text, got in f["misses"]:
                 print(f"    miss: {text!r}: {got.wnid} {got.synset} ({got.label}, {got.match})")

@@ -13,8 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from harness.parse.lemmas import Lemmas, tables_for
-from harness.parse.lexicon import (ARTICLES, BRITISH, CLAUSE_OPENERS, CONNECTORS, COORDINATORS, COPULAS,
-                                   CORRECTIONS, INVERSION_VERBS, MAX_NGRAM, NEGATORS,
+from harness.parse.lexicon import (ARTICLES, BRITISH, CLAUSE_OPENERS, CONNECTORS, COORDINATORS,
+                                   COPULAS, CORRECTIONS, INVERSION_VERBS, MAX_NGRAM, NEGATORS,
                                    NON_NOUN_ENDINGS, QUANTIFIERS, REFUSAL_CUES, REFUSAL_PHRASES,
                                    STOP, TOKEN_RE, deletes, normalise, stem, variants)
 from harness.parse.result import NOTHING, ParseResult
@@ -365,7 +365,7 @@ class Parser:
             if alt not in cands:
                 cands.append(alt)
         if self.trace:
-            self.trace.add("subject", "the main clause's first relevant noun (see _subject)",
+            self.trace.add("subject", "the first non-negated thing that is not scenery (_subject)",
                            words=" ".join(tokens[primary.start:primary.end]), synset=sense,
                            match=how)
         return ParseResult(wnid, sense, label, how, cands)

@@ -1,6 +1,7 @@
 """The parser's hand-kept rules, loaded from rules.json (shipped with the package).
 
-The tables are data so that every entry carries its reason and can be checked (tests/test_parse_rules.py):
+The tables are data so that every entry carries its reason and can be checked
+(tests/test_parse_rules.py):
 each group of a table is {"reason": one line, "entries": ...}, where entries is a string of
 single-token entries split on spaces, a list of entries (an entry of several words is one phrase),
 or a mapping (entry -> value). `Parser.explain` quotes the reason of each entry it applies.
@@ -50,7 +51,7 @@ def mapping(table: str) -> dict[str, str]:
 
 
 def phrases(table: str) -> tuple[tuple[str, ...], ...]:
-    """Entries as token tuples, longest first (so "as an ai language model" wins over "as an ai")."""
+    """Entries as token tuples, longest first ("as an ai language model" before "as an ai")."""
     return tuple(sorted({tuple(e.split()) for e, _ in entries(table)}, key=len, reverse=True))
 
 

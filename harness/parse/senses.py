@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, relevant
 from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
-                                   BACKGROUND_ROOTS, FIRST_SENSE, MATERIALS, ORGANISM, PHYSICAL, SCENE,
-                                   STOP, WORD_RE, stem)
+                                   BACKGROUND_ROOTS, FIRST_SENSE, MATERIALS, ORGANISM, PHYSICAL,
+                                   SCENE, STOP, WORD_RE, stem)
 from harness.parse.lexicon import key as lemma_key
 from harness.wordnet.graph import LabelSpace, wordnet
 
@@ -54,8 +54,9 @@ class Senses:
         """Can be what the answer is about: a noun the label space can score, or another thing
         that heads its phrase (the answer ends, or a function word or participle follows, but
         not "of": "a red rose in a vase", "a mouse eating cheese"; not "a cone of ice cream",
-        "an empty wooden chair"), is not scenery and is not mostly a word for people ("kids",
-        "a man": WordNet's first sense is a person)."""
+        "an empty wooden chair"), is not scenery ("a kitchen with a toaster": rules.json
+        scene_roots) and is not mostly a word for people ("kids", "a man": WordNet's first
+        sense is a person)."""
         if m.rank < 2:
             return True
         nxt = tokens[m.end] if m.end < len(tokens) else ""

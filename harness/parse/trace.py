@@ -1,4 +1,4 @@
-"""The steps `Parser.explain` records: which rule produced what, in order (harness parse --explain)."""
+"""The steps `Parser.explain` records: which rule produced what, in order (`parse --explain`)."""
 from __future__ import annotations
 
 
