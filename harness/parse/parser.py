@@ -290,16 +290,16 @@ class Parser:
     # --- one answer -------------------------------------------------------------------------
 
     def _parse(self, text: str) -> ParseResult:
-        if len(self._results) > 500_000 or len(self._windows[1]) > 1_000_000 or len(
-                self._clean) > 1_000_000:  # bound memory
-            for cache in (*self._heads, *self._windows, self._clean, self._corrections,
-                          self._results):
-                cache.clear()
         tokens, fixed = self._tokens(text)
         if fixed:
             return self._read(tokens, fixed)
         result = self._results.get(tokens)  # "A tabby cat." and "**Answer:** tabby cat"
         if result is None:
+            if len(self._results) > 500_000 or len(self._windows[1]) > 1_000_000 or len(
+                    self._clean) > 1_000_000:  # bound memory
+                for cache in (*self._heads, *self._windows, self._clean, self._corrections,
+                              self._results):
+                    cache.clear()
             result = self._results[tokens] = self._read(tokens, fixed)
         return result
 

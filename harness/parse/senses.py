@@ -105,8 +105,9 @@ class Senses:
         w.contextual = w.conflict or w.multi  # in_context has work to do
         own = self.kind(w.sense)
         other = w.made if own == "living" else w.living if own == "made" else None
-        w.rival = other if w.conflict and other is not None and phys.index(other) < phys.index(
-            w.sense) and self.rank(w.sense) == 0 and not self.relevant(other) else None
+        w.rival = other if (w.conflict and other is not None and w.sense in phys and phys.index(
+            other) < phys.index(w.sense) and self.rank(w.sense) == 0 and not self.relevant(
+            other)) else None
         return w
 
     def _preferred(self, phys: list[str], rel: list[str], kind: str) -> str | None:
