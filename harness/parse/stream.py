@@ -30,41 +30,63 @@ def parse_lines(src: BinaryIO, dst: TextIO, parser, explain: bool = False) -> in
     output object also has "explain": the steps of Parser.explain (slower: nothing is cached)."""
     by_id: dict[int, tuple[ParseResult, str]] = {}  # id(result) -> (result kept alive, body)
     by_value: dict[tuple, str] = {}  # equal results from different answers share one body
-    parse, out = parser.parse, []
+    parse, simple = parser.parse, _SIMPLE.match
     n = as_text = missing = 0
-    for n, raw in enumerate(src, 1):
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        rid, text = f'"{n}"', line
-        if line[:1] == "{" or line.lstrip()[:1] == "{":
-            got = _SIMPLE.match(line)  # json.dumps' own layout, no escapes: no need to decode
-            if got:
-                rid, text = f'"{got[1]}"', got[2]
+    for lines in _blocks(src):
+        out = []
+        for line in lines:
+            n += 1
+            rid, text = None, line
+            if line[:1] == "{" or (line[:1].isspace() and line.lstrip()[:1] == "{"):
+                got = simple(line)  # json.dumps' own layout, nothing escaped: no decoding
+                if got:
+                    rid, text = f'"{got[1]}"', got[2]
+                else:
+                    rid, text, kind = _record(line)
+                    rid = None if rid is None else _dumps(rid)
+                    as_text += kind == "text"
+                    missing += kind == "missing"
+            if explain:
+                res, steps = parser.explain(text) if text is not None else (NOTHING, [])
+                body = f"{res.json_fields()}, \"explain\": {_dumps(steps)}"
             else:
-                rid, text, kind = _record(line)
-                rid = f'"{n}"' if rid is None else _dumps(rid)
-                as_text += kind == "text"
-                missing += kind == "missing"
-        if explain:
-            res, steps = parser.explain(text) if text is not None else (NOTHING, [])
-            out.append(f'{{"id": {rid}, {res.json_fields()}, "explain": {_dumps(steps)}}}\n')
-        else:
-            res = parse(text) if text is not None else NOTHING
-            body = by_id.get(id(res))
-            if body is None or body[0] is not res:
-                if len(by_id) > 500_000:
-                    by_id.clear()
-                key = (res.wnid, res.synset, res.match, *res.candidates)
-                text_ = by_value.get(key)
-                if text_ is None:
-                    text_ = by_value[key] = res.json_fields()
-                body = by_id[id(res)] = (res, text_)
-            out.append(f'{{"id": {rid}, {body[1]}}}\n')
-        if len(out) >= 2048:
-            dst.write("".join(out))
-            out.clear()
-    dst.write("".join(out))
+                res = parse(text) if text is not None else NOTHING
+                got = by_id.get(id(res))
+                if got is None or got[0] is not res:
+                    if len(by_id) > 500_000:
+                        by_id.clear()
+                    key = (res.wnid, res.synset, res.match, *res.candidates)
+                    body = by_value.get(key)
+                    if body is None:
+                        body = by_value[key] = res.json_fields()
+                    by_id[id(res)] = (res, body)
+                else:
+                    body = got[1]
+            if rid is None:
+                rid = f'"{n}"'
+            out.append(f'{{"id": {rid}, {body}}}\n')
+        dst.write("".join(out))
     _warn(as_text, missing)
     return n
+
+
+def _blocks(src: BinaryIO, size: int = 1 << 20):
+    """Lines (decoded, bad bytes replaced, without "\\r\\n") in blocks of about `size` bytes:
+    one decode per block instead of one per line."""
+    pending, read = b"", getattr(src, "read1", src.read)  # read1: what a pipe has, no waiting
+    while True:
+        block = read(size)
+        if not block:
+            break
+        block = pending + block
+        cut = block.rfind(b"\n") + 1
+        pending = block[cut:]
+        if cut:
+            lines = block[:cut].decode("utf-8", errors="replace").split("\n")
+            lines.pop()
+            yield [x[:-1] if x[-1:] == "\r" else x for x in lines]
+    if pending:
+        yield [pending.decode("utf-8", errors="replace").rstrip("\r")]
 
 
 def _record(line: str) -> tuple[str | None, str | None, str]:
