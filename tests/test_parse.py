@@ -171,6 +171,7 @@ def test_a_class_sense_without_deciding_context_is_ambiguous_and_lists_the_other
     ("Sitting on a fence is a small goldfinch.", "goldfinch"),
     ("On the kitchen counter, next to the toaster, there is a glass vase.", "vase"),
     ("Spotted hyena resting in the grass.", "hyena"),  # a participle that starts a lemma
+    ("Perched on a branch, a great horned owl stares at the camera.", "horned owl"),
 ])
 def test_a_fronted_phrase_is_not_the_subject(text, label):
     assert parser_for().parse(text).label == label

@@ -231,14 +231,14 @@ class Parser:
             out.append(m)
         return out
 
-    def _fronted(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> list[_Mention]:
+    def _fronted(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> tuple[list, bool]:
         """Drop the nouns of a sentence-initial prepositional or participle phrase ("Behind the
         sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
         at an inverted verb before an article ("On the table sits a teapot")."""
         first = tokens[0] if tokens else ""
         if not (first in CLAUSE_OPENERS or (first.endswith(("ing", "ed")) and len(first) > 4
                                              and mentions[0].start > 0)):
-            return mentions
+            return mentions, False
         commas = [k for k, t in enumerate(tokens) if t == ","]
         end = commas[0] if commas else None
         for k in commas[1:]:  # "On the counter, next to the toaster, there is a vase"
@@ -250,21 +250,22 @@ class Parser:
                         and tokens[k + 1] in ARTICLES), None)
         rest = [m for m in mentions if end is not None and m.start > end]
         if not rest:
-            return mentions
+            return mentions, False
         if self.trace:
             self.trace.add("fronted", "clause_openers: a fronted phrase names the background",
                            skipped=" ".join(tokens[: end + 1]))
-        return rest
+        return rest, True
 
-    def _subject(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> int:
+    def _subject(self, tokens: tuple[str, ...], mentions: list[_Mention], lead: bool) -> int:
         """Index of the mention the answer is about: the first non-negated thing that is not
         scenery (rules.json scene_roots) nor a person (background_roots), moved
         on to the predicate of "is a"/"looks like a" if that names a class and the earlier noun
         does not, then to a later, more specific hyponym ("an animal, a golden retriever")."""
         if NEGATORS.isdisjoint(tokens):
             negated = [False] * len(mentions)
-            like = self.senses.subject_like
-            best = next((k for k, m in enumerate(mentions) if m.rank < 2 or like(m, tokens)), None)
+            like = self.senses.subject_like  # after a fronted phrase, the next noun is the subject
+            best = next((k for k, m in enumerate(mentions) if m.rank < 2 or like(
+                m, None if lead and k == 0 else tokens)), None)
             if best is None:  # only scenery: the first relevant or other noun, else a person
                 best = next((k for k, m in enumerate(mentions) if m.rank < 2), None)
             if best is None:
@@ -326,8 +327,8 @@ class Parser:
         group = mentions
         if len(mentions) > 1:
             mentions = self._compounds(tokens, mentions)
-            mentions = self._fronted(tokens, mentions)
-            mentions = group = mentions[self._subject(tokens, mentions):]
+            mentions, lead = self._fronted(tokens, mentions)
+            mentions = group = mentions[self._subject(tokens, mentions, lead):]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]
                 if not all(t in CONNECTORS for t in gap) or COORDINATORS.isdisjoint(gap):

@@ -50,7 +50,7 @@ class Senses:
     def physical(self, synset: str) -> bool:
         return PHYSICAL in self.wn.ancestors(synset)
 
-    def subject_like(self, m, tokens) -> bool:
+    def subject_like(self, m, tokens: tuple[str, ...] | None) -> bool:
         """Can be what the answer is about: a noun the label space can score, or another thing
         that heads its phrase (the answer ends, or a function word or participle follows, but
         not "of": "a red rose in a vase", "a mouse eating cheese"; not "a cone of ice cream",
@@ -59,7 +59,7 @@ class Senses:
         sense is a person)."""
         if m.rank < 2:
             return True
-        nxt = tokens[m.end] if m.end < len(tokens) else ""
+        nxt = "" if tokens is None or m.end >= len(tokens) else tokens[m.end]  # None: any
         return m.rank == 2 and (not nxt or nxt in STOP and nxt != "of" or nxt.endswith(
             ("ing", "ed"))) and not self.background(m.word.senses[0]) and SCENE.isdisjoint(
             self.wn.ancestors(m.sense)) and m.sense not in SCENE
