@@ -1,6 +1,7 @@
-"""Parser accuracy on the labelled answer sets in tests/data (the README reports these figures).
+"""Parser accuracy on every labelled answer set in tests/data: class accuracy, false-class rate
+(answers that name no class but were given one) and synset accuracy, each separately.
 
-    python benchmarks/parser_accuracy.py
+    python benchmarks/parser_accuracy.py [-v]     (-v lists the misses)
 """
 from __future__ import annotations
 
@@ -10,22 +11,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from harness.parse.parser import parser_for  # noqa: E402
-from parser_cases import check, load_cases  # noqa: E402
+from parser_cases import SETS, figures, load_gold  # noqa: E402
 
 
-def main() -> None:
+def main(verbose: bool = False) -> None:
     parser = parser_for()
-    for name in ("parser_cases.tsv", "parser_holdout.tsv", "parser_holdout2.tsv",
-                 "parser_holdout3.tsv"):
-        path = Path(__file__).resolve().parents[1] / "tests" / "data" / name
-        cases = load_cases(path)
-        misses = [(text, why) for exp, text, match in cases
-                  if (why := check(exp, parser.parse(text), match))]
-        print(f"{name}: {len(cases) - len(misses)}/{len(cases)} correct "
-              f"({100 * (1 - len(misses) / len(cases)):.1f}%)")
-        for text, why in misses:
-            print(f"  miss: {text!r}: {why}")
+    print(f"{'set':24} {'n':>4} {'class acc':>10} {'false-class':>16} {'synset acc':>10}")
+    for name in SETS:
+        f = figures(load_gold(name), parser.parse)
+        print(f"{name:24} {f['n']:4} {100 * f['class_acc']:9.1f}% "
+              f"{100 * f['false_class']:7.1f}% of {f['n_no_class']:3} "
+              f"{100 * f['synset_acc']:9.1f}%")
+        if verbose:
+            for text, got in f["misses"]:
+                print(f"    miss: {text!r}: {got.wnid} {got.synset} ({got.label}, {got.match})")
 
 
 if __name__ == "__main__":
-    main()
+    main("-v" in sys.argv)

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.cli.main import main
-from harness.parse.parser import normalise, parser_for
+from harness.parse import MATCHES
+from harness.parse.parser import Parser, normalise, parser_for
 
 from parser_cases import check, load_cases
 
@@ -66,8 +67,8 @@ def test_parse_never_crashes_and_is_lowercase_normalised(text):
     norm = normalise(text)
     assert norm == norm.lower()
     res = parser_for().parse(text)
-    assert res.match in {"exact", "lemma", "inflection", "fuzzy", "hypernym", "ambiguous", "none"}
-    assert (res.synset is None) == (res.match == "none")
+    assert res.match in MATCHES
+    assert (res.synset is None) == (res.match in ("none", "refusal"))
 
 
 @given(st.sampled_from(["golden retriever", "tabby cat", "school bus", "goldfish"]),
@@ -102,3 +103,144 @@ def test_parse_cli_stdin_to_stdout():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["wnid"] == "n02110958"
+
+
+# --- issue 17: answers the parser has never seen ----------------------------------------------
+
+from parser_cases import SETS, figures, load_gold  # noqa: E402
+
+
+def test_new_hold_out_set_meets_the_issue_targets():
+    """tests/data/parser_holdout4.tsv, written before the parser was changed for it: class
+    accuracy >= 97%, false-class rate <= 2%, synset accuracy >= 90% (issue 17)."""
+    cases = load_gold("parser_holdout4.tsv")
+    f = figures(cases, parser_for().parse)
+    assert len(cases) >= 200 and f["n_no_class"] >= 50
+    assert f["class_acc"] >= 0.97 and f["false_class"] <= 0.02 and f["synset_acc"] >= 0.90, (
+        {k: v for k, v in f.items() if k != "misses"}, f["misses"])
+
+
+@pytest.mark.parametrize("name", SETS[:4])
+def test_older_sets_keep_their_three_figures(name):
+    """The floors the older sets had when issue 17 began (BENCHMARKS.md): none regresses."""
+    floor = {"parser_cases.tsv": 1.0, "parser_holdout.tsv": 0.98, "parser_holdout2.tsv": 1.0,
+             "parser_holdout3.tsv": 0.98}[name]
+    f = figures(load_gold(name), parser_for().parse)
+    assert f["class_acc"] >= floor - 1e-9 and f["synset_acc"] >= floor - 1e-9, f["misses"]
+    assert f["false_class"] == 0, f["misses"]
+
+
+@pytest.mark.parametrize("text", ["no idea", "Sorry, I can't help with that.",
+                                  "insufficient information", "I don't know.",
+                                  "As an AI language model, I cannot view images.",
+                                  "Hello! How can I help you today?", "Lorem ipsum dolor sit amet"])
+def test_refusals_name_nothing_and_say_so(text):
+    got = parser_for().parse(text)
+    assert (got.wnid, got.synset, got.match) == (None, None, "refusal")
+
+
+def test_abstract_nouns_are_not_what_a_photo_shows():
+    got = parser_for().parse("It is an idea about freedom and information.")
+    assert got.synset is None and got.match == "none"
+    # ... but a hedge does not hide a real answer
+    assert parser_for().parse("I'm not sure, but it might be a beagle.").label == "beagle"
+
+
+@pytest.mark.parametrize("text,wnid,synset", [
+    ("A mouse eating cheese.", None, "n02330245"),          # the animal, not the class
+    ("A wireless mouse next to a laptop.", "n03793489", "n03793489"),
+    ("A jaguar car.", None, "n02958343"),                    # a car
+    ("A black Labrador.", "n02099712", "n02099712"),         # the dog, not the region
+    ("A crane standing in shallow water on one leg.", "n02012849", "n02012849"),
+])
+def test_context_decides_the_sense_not_the_label_space(text, wnid, synset):
+    got = parser_for().parse(text)
+    assert (got.wnid, got.synset) == (wnid, synset) and got.match != "ambiguous"
+
+
+def test_a_class_sense_without_deciding_context_is_ambiguous_and_lists_the_other():
+    got = parser_for().parse("A kite flying over a beach.")
+    assert got.match == "ambiguous" and got.candidates == ["n01608432", "n03621473"]
+    assert parser_for().parse("a mouse").match == "ambiguous"
+
+
+@pytest.mark.parametrize("text,label", [
+    ("Next to a keyboard, a small Persian cat is resting.", "Persian cat"),
+    ("Behind the sofa, a tabby cat is hiding.", "tabby"),
+    ("On the table sits a teapot.", "teapot"),
+    ("Sitting on a fence is a small goldfinch.", "goldfinch"),
+    ("On the kitchen counter, next to the toaster, there is a glass vase.", "vase"),
+    ("Spotted hyena resting in the grass.", "hyena"),  # a participle that starts a lemma
+    ("Perched on a branch, a great horned owl stares at the camera.", "horned owl"),
+])
+def test_a_fronted_phrase_is_not_the_subject(text, label):
+    assert parser_for().parse(text).label == label
+
+
+def test_irregular_plural_filed_under_a_hypernym_means_its_singular():
+    assert parser_for().parse("A pair of oxen pulling a cart.").label == "ox"
+
+
+def test_list_items_are_alternatives_in_order():
+    got = parser_for().parse("- hen\n- rooster")
+    assert got.label == "hen" and got.candidates == ["n01514859", "n01514668"]
+
+
+@pytest.mark.parametrize("text", ["a" * 1_000_000, "goldfish" * 125_000, "qwxz" * 250_000,
+                                  "The answer: " + "zebras" * 50_000 + " and a goldfish"])
+def test_megabyte_tokens_parse_in_under_a_second(text):
+    """Spelling correction is capped per token (longer than any class word + 1: never tried) and
+    per answer (64 unseen tokens): a 300K-char token once took 60 s and 30K letters 1.1 GB."""
+    import time
+
+    parser = Parser()
+    t0 = time.perf_counter()
+    parser.parse(text)
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_parser_construction_leaves_the_garbage_collector_alone():
+    import gc
+
+    before = gc.get_freeze_count()
+    Parser()
+    assert gc.get_freeze_count() == before
+
+
+def test_one_parser_per_label_space_whoever_asks():
+    from harness.tasks.labels import parser_for_space
+    from harness.wordnet.graph import custom_space, label_space
+
+    assert parser_for("imagenet-1k") is parser_for(label_space("imagenet-1k")) is \
+        parser_for_space(label_space("imagenet-1k"))
+    wnids = label_space("imagenet-1k").wnids[:10]
+    assert parser_for_space(custom_space("ten", wnids)) is parser_for(custom_space("x", wnids))
+    assert parser_for(custom_space("ten", wnids)) is not parser_for()
+
+
+def test_explain_says_which_rule_gave_the_result():
+    res, steps = parser_for().explain("Behind the sofa, a mouse eating cheese.")
+    assert res == parser_for().parse("Behind the sofa, a mouse eating cheese.")
+    rules = [(s["step"], s["rule"]) for s in steps]
+    assert ("context", "animal_cues") in rules
+    assert any(step == "fronted" for step, _ in rules)
+    assert steps[-1]["step"] == "subject" and steps[-1]["synset"] == res.synset
+    _, steps = parser_for().explain("no idea")
+    assert steps[-1]["step"] == "refusal" and "no idea" in steps[-1]["rule"]
+
+
+def test_tables_are_cached_on_disk_and_rebuilt_when_unreadable(tmp_path, monkeypatch):
+    from harness.parse import lemmas
+    from harness.wordnet.graph import label_space
+
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    monkeypatch.setattr(lemmas, "_TABLES", {})
+    space = label_space("imagenet-a-200")
+    built = lemmas.tables_for(space)
+    files = list((tmp_path / "parser").glob("tables-*.marshal"))
+    assert len(files) == 1
+    monkeypatch.setattr(lemmas, "_TABLES", {})
+    assert lemmas.tables_for(space) == built          # read back from the file
+    files[0].write_bytes(b"not marshal data")
+    monkeypatch.setattr(lemmas, "_TABLES", {})
+    assert lemmas.tables_for(space) == built          # rebuilt, not crashed

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from harness.cli.progress import note
+from harness.errors import HarnessError
 
 
 def _registry(args: argparse.Namespace):
@@ -171,34 +172,19 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from harness.parse.parser import parser_for
+    from harness.parse import freeze_tables, parser_for
+    from harness.parse.stream import parse_lines
 
     parser = parser_for(args.label_space)
-    src = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
-    dst = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    freeze_tables()  # a one-shot process: keep the tables out of the GC's full sweeps
+    try:
+        src = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")
+        dst = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    except OSError as e:
+        raise HarnessError(f"{e.filename}: {e.strerror}") from None
     with src, dst:
-        for n, raw in enumerate(src, 1):
-            rid, text = _parse_input_line(raw, n)
-            res = parser.parse(text) if text is not None else None
-            out = {"id": rid, **(res.to_dict() if res else {"wnid": None, "synset": None,
-                                                           "label": None, "match": "none",
-                                                           "candidates": []})}
-            dst.write(json.dumps(out, ensure_ascii=False) + "\n")
+        parse_lines(src, dst, parser, explain=args.explain)
     return 0
-
-
-def _parse_input_line(raw: bytes, n: int) -> tuple[str, str | None]:
-    """JSONL {id, text} or a plain text line (id = line number). Bad bytes are replaced."""
-    line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-    if line.lstrip().startswith("{"):
-        try:
-            obj = json.loads(line)
-            if isinstance(obj, dict):
-                text = obj.get("text")
-                return str(obj.get("id", n)), text if isinstance(text, str) else None
-        except ValueError:
-            pass
-    return str(n), line
 
 
 def cmd_score(args: argparse.Namespace) -> int:

@@ -1,49 +1,66 @@
-"""The answer parser's lookup tables for one label space, built once per space.
+"""The answer parser's lookup tables for one label space, built once per space and cached on disk.
 
-Every WordNet noun lemma (plus hyphenless spellings, CLIP class names and the lexicon's aliases)
+Every WordNet noun lemma (plus hyphenless spellings, CLIP class names and the rules' aliases)
 maps to its synsets in sense order; around that sit the indexes the parser's hot loop needs: word
 runs that start a longer lemma, misspelling neighbourhoods of class words, and the words that
-describe each class (for disambiguation).
+describe each class (for disambiguation). Building takes ~1 s; `harness parse` is asked to run at
+100k lines/s start-up included, so the built tables are kept as a marshal file under
+$HARNESS_CACHE (default ~/.cache/harness)/parser/, keyed by a hash of the data they come from
+(WordNet, the class list, rules.json, this module and lexicon.py) and the label space. The tables
+hold only strings, tuples, frozensets and dicts of them, which the garbage collector does not walk.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
+import marshal
+import os
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from harness.parse.lexicon import ALIASES, STOP, WORD_RE, deletes, stem
+from harness.parse.lexicon import ALIASES, BRITISH, STOP, WORD_RE, deletes, stem
 from harness.parse.lexicon import key as lemma_key
-from harness.wordnet.graph import LabelSpace, clip_names, imagenet_classes, wordnet
+from harness.parse.rules import RULES_FILE, words
+from harness.wordnet.graph import DATA, LabelSpace, clip_names, imagenet_classes, wordnet
+
+log = logging.getLogger("harness")
+NOT_SHORT = words("not_short")
+KEEP_CACHED = 8  # table files kept on disk (~4 MB each), newest first
 
 
 @dataclass(frozen=True)
 class Lemmas:
-    lookup: dict[str, list[str]]  # lemma key ("hot_dog") -> synsets, most frequent sense first
+    lookup: dict[str, tuple[str, ...]]  # lemma key ("hot_dog") -> synsets, most frequent first
     vocab: frozenset[str]  # every word of every key
     prefixes: frozenset[str]  # "ice", "ice_cream": word runs that start a longer usable key
-    fuzzy: dict[str, set[str]]  # delete-1 neighbourhood -> class words (>= 5 letters)
-    glosses: dict[str, set[str]]  # class -> stemmed words of its gloss and hypernym names
+    fuzzy: dict[str, tuple[str, ...]]  # delete-1 neighbourhood -> class words (>= 5 letters)
+    glosses: dict[str, frozenset[str]]  # class -> stemmed words of its gloss and hypernym names
     aliases: dict[str, str]  # key -> the synset it means first (lexicon.ALIASES)
     clip_keys: dict[str, str]  # key of a class's (unique) CLIP name -> that class
     short: frozenset[str]  # two-letter keys that name a class ("ox", "rv", "tv")
     class_stops: frozenset[str]  # function words that also name a class ("orange")
+    max_word: int  # the longest class word: longer tokens are never spelling-corrected
 
     @classmethod
     def build(cls, space: LabelSpace) -> Lemmas:
-        lookup = _lookup(space)
+        lookup = {k: tuple(v) for k, v in _lookup(space).items()}
+        fuzzy = _fuzzy(lookup, space)
         names = [(lemma_key(n), w) for w, n in clip_names().items() if w in space]
         uses = Counter(k for k, _ in names)  # "missile", "sunglasses" name two classes each
         return cls(
             lookup=lookup,
             vocab=frozenset(w for key in lookup for w in key.split("_")),
             prefixes=_prefixes(lookup, space),
-            fuzzy=_fuzzy(lookup, space),
+            fuzzy={d: tuple(sorted(ws)) for d, ws in fuzzy.items()},
             glosses=_glosses(space),
             aliases={lemma_key(name): wnid for name, wnid in ALIASES.items()},
             clip_keys={k: w for k, w in names if uses[k] == 1},
             short=frozenset(k for k, senses in lookup.items() if len(k) < 3 and k not in STOP
-                            and any(map(space.classes_for, senses))) - {"ai"},  # AI, no sloth
+                            and any(map(space.classes_for, senses))) - NOT_SHORT,
             class_stops=frozenset(w for w in STOP if space.index.keys() & lookup.get(w, ())),
+            max_word=max(map(len, fuzzy), default=0) + 1,
         )
 
 
@@ -82,6 +99,9 @@ def _prefixes(lookup: dict[str, list[str]], space: LabelSpace) -> frozenset[str]
         if any(w in STOP for w in words) and not any(relevant(space, s) for s in senses):
             continue  # never matchable: see Parser._match
         out.update("_".join(words[:k]) for k in range(1, len(words)))
+    uk = {us: gb for gb, us in BRITISH.items()}  # "jewellery store" starts like "jewelry store"
+    out.update("_".join(uk.get(w, w) for w in p.split("_")) for p in list(out)
+               if not uk.keys().isdisjoint(p.split("_")))
     return frozenset(out)
 
 
@@ -104,5 +124,56 @@ def _glosses(space: LabelSpace) -> dict[str, set[str]]:
         for a in wn.ancestors(wnid):
             if wn.depth(a) >= 4:
                 words += WORD_RE.findall(wn.name(a).lower())
-        out[wnid] = {stem(w) for w in words if w not in STOP and len(w) > 2}
+        out[wnid] = frozenset(stem(w) for w in words if w not in STOP and len(w) > 2)
     return out
+
+
+_TABLES: dict[tuple[str, ...], Lemmas] = {}
+
+
+def tables_for(space: LabelSpace) -> Lemmas:
+    """The space's tables: from memory, else the disk cache, else built (and cached)."""
+    got = _TABLES.get(space.wnids)
+    if got is None:
+        path = _cache_path(space)
+        got = _load(path)
+        if got is None:
+            got = Lemmas.build(space)
+            _save(path, got)
+        _TABLES[space.wnids] = got
+    return got
+
+
+def _cache_path(space: LabelSpace) -> Path:
+    h = hashlib.sha256()
+    for blob in ((DATA / "wordnet.json.gz").read_bytes(),
+                 (DATA / "imagenet_classes.json").read_bytes(), RULES_FILE.read_bytes(),
+                 Path(__file__).read_bytes(), Path(__file__).with_name("lexicon.py").read_bytes(),
+                 "\n".join(space.wnids).encode()):
+        h.update(hashlib.sha256(blob).digest())
+    base = Path(os.environ.get("HARNESS_CACHE") or Path.home() / ".cache" / "harness")
+    return base / "parser" / f"tables-{h.hexdigest()[:24]}.marshal"
+
+
+def _load(path: Path) -> Lemmas | None:
+    try:
+        return Lemmas(**marshal.loads(path.read_bytes()))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, EOFError, TypeError) as e:  # unreadable or from another version
+        log.debug("parser table cache %s unusable (%s); rebuilding", path, e)
+        return None
+
+
+def _save(path: Path, tables: Lemmas) -> None:
+    """Atomic write; a read-only or full cache directory only costs the next start-up its build."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(asdict(tables)))
+        os.replace(tmp, path)
+        old = sorted(path.parent.glob("tables-*.marshal"), key=lambda p: p.stat().st_mtime)
+        for stale in old[:-KEEP_CACHED]:  # tables of older versions and other label spaces
+            stale.unlink(missing_ok=True)
+    except OSError as e:
+        log.debug("parser table cache %s not written (%s)", path, e)

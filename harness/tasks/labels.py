@@ -42,7 +42,8 @@ def space_from_spec(spec: str | dict, base: Path | None = None) -> LabelSpace:
 
 
 def parser_for_space(space: LabelSpace):
-    from harness.parse.parser import parser_for
+    """The shared parser of a label space (harness.parse owns the one cache)."""
+    from harness.parse import parser_for
 
     return parser_for(space)
 

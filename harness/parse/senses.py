@@ -1,0 +1,220 @@
+"""Sense choice for the answer parser: which WordNet synset a found lemma means in this answer.
+
+Made once per lemma key (Word), then per mention from the answer's context: cue words of living
+and made things (rules.json animal_cues / artifact_cues) first, then the words of each class's
+gloss and hypernyms. The label space's preference never overrides context that points elsewhere;
+when a class sense competes with a more frequent sense of the other kind and nothing decides, the
+mention is `ambiguous` and lists both.
+"""
+from __future__ import annotations
+
+from harness.parse.lemmas import Lemmas, relevant
+from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
+                                   BACKGROUND_ROOTS, FIRST_SENSE, MATERIALS, ORGANISM, PHYSICAL,
+                                   SCENE, STOP, WORD_RE, stem)
+from harness.parse.lexicon import key as lemma_key
+from harness.wordnet.graph import LabelSpace, wordnet
+
+CUE_WINDOW = 5  # words either side of a mention that can decide living vs made
+CONTEXT_WINDOW = 40  # words either side used for class glosses (keeps 1 MB answers linear)
+
+
+class Word:
+    """A lemma found at some window of tokens, with its default sense chosen once per key.
+    living/made: the sense it would have as a living or a made thing (None if it has none);
+    conflict: it has both, so the answer's cue words decide; rival: the more frequent WordNet
+    sense of the other kind than the default, or None; multi: its relevant senses fall under 2+
+    classes (gloss words decide); contextual: conflict or multi."""
+
+    __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
+                 "made", "conflict", "rival", "rule", "contextual")
+
+    def __init__(self, n: int, how: str, base: Word | None = None) -> None:
+        self.n, self.how = n, how
+        if base is not None:
+            for name in Word.__slots__[1:]:
+                if name != "how":
+                    setattr(self, name, getattr(base, name))
+
+
+class Senses:
+    def __init__(self, space: LabelSpace, lemmas: Lemmas) -> None:
+        self.space, self.lemmas, self.wn = space, lemmas, wordnet()
+        self._bases: dict[str, Word | None] = {}  # lemma key -> default sense (None: abstract)
+        self._ranks: dict[str, int] = {}
+        self._about: dict[str, tuple] = {}
+
+    def relevant(self, synset: str) -> bool:
+        return relevant(self.space, synset)
+
+    def physical(self, synset: str) -> bool:
+        return PHYSICAL in self.wn.ancestors(synset)
+
+    def subject_like(self, m, tokens: tuple[str, ...] | None) -> bool:
+        """Can be what the answer is about: a noun the label space can score, or another thing
+        that heads its phrase (the answer ends, or a function word or participle follows, but
+        not "of": "a red rose in a vase", "a mouse eating cheese"; not "a cone of ice cream",
+        "an empty wooden chair"), is not scenery ("a kitchen with a toaster": rules.json
+        scene_roots) and is not mostly a word for people ("kids", "a man": WordNet's first
+        sense is a person)."""
+        if m.rank < 2:
+            return True
+        nxt = "" if tokens is None or m.end >= len(tokens) else tokens[m.end]  # None: any
+        return m.rank == 2 and (not nxt or nxt in STOP and nxt != "of" or nxt.endswith(
+            ("ing", "ed"))) and not self.background(m.word.senses[0]) and SCENE.isdisjoint(
+            self.wn.ancestors(m.sense)) and m.sense not in SCENE
+
+    def kind(self, synset: str) -> str | None:
+        anc = self.wn.ancestors(synset)
+        return "living" if ORGANISM in anc else "made" if ARTIFACT in anc else None
+
+    def word(self, n: int, senses, how: str, key: str) -> Word | None:
+        """The lemma's default sense, or None if it names no physical thing: none of its senses
+        is physical, or its most frequent sense is abstract and no sense is one the label space
+        can score (a rare physical sense of an abstract word is not what an answer means)."""
+        base = self._bases.get(key, self)
+        if base is self:
+            base = self._bases[key] = self._base(senses, key)
+        return None if base is None else Word(n, how, base)
+
+    def _base(self, senses, key: str) -> Word | None:
+        """An alias or a FIRST_SENSE word's first sense; else among physical senses relevant to
+        the label space, those the word is the main name of first ("turtle" the reptile before
+        the turtleneck), then WordNet frequency order; a CLIP class name whose sense is a
+        hypernym of that class alone means the class. Abstract senses are never chosen."""
+        phys = [s for s in dict.fromkeys(senses) if self.physical(s) or self.relevant(s)]
+        if not phys or (phys[0] != senses[0] and key not in self.lemmas.aliases and not any(
+                map(self.relevant, phys))):
+            return None  # "no idea", "help" (not the assistant), "pattern" (not the design)
+        w = Word(0, "lemma")
+        w.senses, w.key = tuple(phys), key
+        alias = phys[0] if key in FIRST_SENSE else self.lemmas.aliases.get(key)
+        w.rule = "first_sense" if key in FIRST_SENSE else "aliases" if alias else "sense order"
+        w.relevant = sorted((s for s in phys if self.relevant(s)),
+                            key=lambda s: (s != alias, lemma_key(self.wn.name(s)) != key))
+        w.multi = alias is None and len(
+            {c for s in w.relevant for c in self.space.classes_for(s)}) >= 2
+        w.sense = alias or (w.relevant[0] if w.relevant else min(
+            phys, key=lambda s: (self.background(s), lemma_key(self.wn.name(s)) != key)))
+        clip = self.lemmas.clip_keys.get(key)
+        if clip and self.rank(w.sense) == 1 and self._classes_below(w.sense) == [clip]:
+            w.sense, w.rule = clip, "CLIP name"  # "tent", "couch": the one class below
+        w.rank = self.rank(w.sense)
+        w.living, w.made = (self._preferred(phys, w.relevant, k) for k in ("living", "made"))
+        w.conflict = alias is None and w.living is not None and w.made is not None
+        w.contextual = w.conflict or w.multi  # in_context has work to do
+        own = self.kind(w.sense)
+        other = w.made if own == "living" else w.living if own == "made" else None
+        w.rival = other if (w.conflict and other is not None and w.sense in phys and phys.index(
+            other) < phys.index(w.sense) and self.rank(w.sense) == 0 and not self.relevant(
+            other)) else None
+        return w
+
+    def _preferred(self, phys: list[str], rel: list[str], kind: str) -> str | None:
+        mine = [s for s in phys if self.kind(s) == kind and not self.background(s)]
+        return next((s for s in rel if s in mine), mine[0] if mine else None)
+
+    def prefer_singular(self, keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """"oxen" is a lemma of cattle and the plural of ox: the more specific singular wins."""
+        token, lookup = keys[0][0], self.lemmas.lookup
+        exact, bases = lookup.get(token), self.wn.exceptions.get(token, ())
+        for k in keys[1:]:
+            if k[0] in bases and exact and any(b != e and self.wn.descendants_contains(b, e)
+                                               for b in lookup.get(k[0], ()) for e in exact):
+                return [k] + [x for x in keys if x != k]
+        return keys
+
+    def modifier(self, prev, m, words, kind_of_next: bool) -> tuple[bool, str]:
+        """Whether the first of two adjacent nouns only modifies the second, and why."""
+        if prev.word.n == 1 and words[0] in MATERIALS:
+            return True, "materials: a material before a noun says what it is made of"
+        if not kind_of_next and STOP.issuperset(words):
+            return True, "a lemma of function words modifies the next noun"
+        kinds = {self.kind(prev.sense), self.kind(m.sense)}
+        if not kind_of_next and prev.word.n == 1 and m.rank <= 1 and kinds == {"living", "made"}:
+            return True, "a living thing before a made one (or the reverse) is a modifier"
+        return False, ""
+
+    def in_context(self, tokens, mentions, trace) -> None:
+        """Per mention: living vs made by cue words; classes sharing the word by gloss words."""
+        stems = None
+        for m in mentions:
+            w, decided = m.word, False
+            if w.conflict:
+                near = tokens[max(0, m.start - CUE_WINDOW): m.start] + tokens[
+                    m.end: m.end + CUE_WINDOW]
+                alive = sum(t in ANIMAL_CUES for t in near)
+                made = sum(t in ARTIFACT_CUES for t in near)
+                if alive != made:
+                    m.sense, decided = (w.living if alive > made else w.made), True
+                    m.rank = self.rank(m.sense)
+                    if trace:
+                        cues = ANIMAL_CUES if alive > made else ARTIFACT_CUES
+                        trace.add("context", "animal_cues" if alive > made else "artifact_cues",
+                                  words=" ".join(tokens[m.start:m.end]),
+                                  cues=[t for t in near if t in cues], synset=m.sense,
+                                  name=self.wn.name(m.sense))
+                elif w.rival is not None:
+                    m.ambiguous, m.alts = True, (w.rival,)
+                    if trace:
+                        trace.add("context", "no cue decides between a class and a more "
+                                  "frequent sense of another kind: ambiguous",
+                                  words=" ".join(tokens[m.start:m.end]), senses=[m.sense, w.rival])
+            if w.multi and not decided:
+                if stems is None:  # context words, stemmed once per answer
+                    stems = [stem(t) if t not in STOP and len(t) > 2 else "" for t in tokens]
+                self._disambiguate(m, stems, trace)
+
+    def _disambiguate(self, m, stems: list[str], trace) -> None:
+        """A word shared by several classes: the sense whose class gloss and hypernyms share
+        most words with the rest of the answer wins, then a sense that is itself a class; a
+        remaining tie is `ambiguous`."""
+        rel = m.word.relevant
+        classes = {s: self.space.classes_for(s) for s in rel}
+        context = set(stems[max(0, m.start - CONTEXT_WINDOW): m.start])
+        context.update(stems[m.end: m.end + CONTEXT_WINDOW])
+        context.discard("")
+        scores = [(len(context & self._sense_words(s)), s in self.space.index, -k, s)
+                  for k, s in enumerate(rel) if classes[s]]
+        best = max(scores)
+        tied = {c for sc in scores if sc[:2] == best[:2] for c in classes[sc[3]]}
+        m.sense, m.ambiguous = best[3], m.ambiguous or len(tied) > 1
+        m.rank = self.rank(m.sense)
+        if trace:
+            trace.add("context", "class glosses: most shared words with the answer"
+                      + (" (tie: ambiguous)" if len(tied) > 1 else ""), synset=m.sense,
+                      name=self.wn.name(m.sense))
+
+    def _sense_words(self, synset: str) -> frozenset[str] | set[str]:
+        words: set[str] = set()
+        for c in self.space.classes_for(synset) or (synset,):
+            words |= self.lemmas.glosses.get(c) or {stem(w) for w in WORD_RE.findall(
+                self.wn.name(c).lower())}
+        return words
+
+    def background(self, synset: str) -> bool:
+        return not self.space.classes_for(synset) and (
+            synset in BACKGROUND_ROOTS or bool(self.wn.ancestors(synset) & BACKGROUND))
+
+    def rank(self, synset: str) -> int:
+        """0: a class or under one; 1: a hypernym of classes; 2: other nouns; 3: people and
+        body parts, in most photos but (almost) never the label (rules.json background_roots)."""
+        r = self._ranks.get(synset)
+        if r is None:
+            r = self._ranks[synset] = (0 if self.space.classes_for(synset) else
+                                       3 if self.background(synset) else
+                                       1 if self.space.is_ancestor_of_class(synset) else 2)
+        return r
+
+    def _classes_below(self, synset: str) -> list[str]:
+        return [c for c in self.space.wnids if self.wn.descendants_contains(c, synset)]
+
+    def describe(self, sense: str) -> tuple[tuple[str, ...], str | None, str]:
+        """(classes the sense falls under, the first of them, human label), cached per sense."""
+        about = self._about.get(sense)
+        if about is None:
+            classes = self.space.classes_for(sense)
+            wnid = classes[0] if classes else None
+            label = self.space.label(wnid) if wnid else self.wn.name(sense)
+            about = self._about[sense] = classes, wnid, label
+        return about

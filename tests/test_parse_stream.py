@@ -1,0 +1,63 @@
+"""harness.parse.stream.parse_lines: the loop behind `harness parse` (design.md contract)."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from harness.parse import parser_for
+from harness.parse.stream import parse_lines
+
+FIELDS = {"id", "wnid", "synset", "label", "match", "candidates"}
+
+
+def _run(data: bytes, explain: bool = False) -> tuple[int, list[dict]]:
+    dst = io.StringIO()
+    n = parse_lines(io.BytesIO(data), dst, parser_for(), explain=explain)
+    return n, [json.loads(x) for x in dst.getvalue().splitlines()]
+
+
+def test_one_result_per_line_in_order_with_the_contract_fields():
+    n, rows = _run(b'{"id": "a", "text": "a beagle"}\n'
+                   b'plain text line: a goldfish\n'
+                   b'\n'
+                   b'\xff\xfe bad bytes and a tench\n'
+                   b'{"id": 7, "text": "no idea"}\n'
+                   b'{not json, a zebra\n')
+    assert n == 6 and [r["id"] for r in rows] == ["a", "2", "3", "4", "7", "6"]
+    assert all(set(r) == FIELDS for r in rows)
+    assert rows[0]["wnid"] == "n02088364" and rows[1]["wnid"] == "n01443537"
+    assert rows[2]["match"] == "none" and rows[3]["wnid"] == "n01440764"
+    assert (rows[4]["synset"], rows[4]["match"]) == (None, "refusal")
+    assert rows[5]["wnid"] == "n02391049"
+
+
+def test_json_object_line_without_text_is_parsed_whole_and_warned(caplog):
+    with caplog.at_level(logging.WARNING, logger="harness"):
+        _, rows = _run(b'{"label": "espresso"}\n{"id": "x", "answer": "tabby cat"}\n'
+                       b'{"id": "b"}\n')
+    assert rows[0]["id"] == "1" and rows[0]["label"] == "espresso"
+    assert rows[1]["id"] == "x" and rows[1]["label"] == "tabby"
+    assert rows[2]["id"] == "b" and rows[2]["match"] == "none"   # a record with its text missing
+    text = caplog.text
+    assert "2 input line(s) were JSON objects without a \"text\"" in text
+    assert "1 input record(s) had no \"text\"" in text
+
+
+def test_repeated_answers_give_identical_lines_and_reuse_nothing_stale():
+    lines = b"".join(b"a tabby cat\n" if i % 2 else b"a pug\n" for i in range(1000))
+    _, rows = _run(lines)
+    assert {r["label"] for r in rows[1::2]} == {"tabby"} and {r["label"] for r in rows[::2]} == {
+        "pug"}
+
+
+def test_explain_adds_the_trace():
+    _, rows = _run(b'{"id": "k", "text": "A kite flying over a beach."}\n', explain=True)
+    row = rows[0]
+    assert set(row) == FIELDS | {"explain"} and row["match"] == "ambiguous"
+    assert any(s["step"] == "context" for s in row["explain"])
+
+
+def test_megabyte_line_is_fine():
+    _, rows = _run(b'{"id": "big", "text": "' + b"word " * 200_000 + b'zebra"}\n')
+    assert rows[0]["wnid"] == "n02391049"
