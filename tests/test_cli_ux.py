@@ -82,3 +82,28 @@ def test_version_comes_from_package_metadata(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.strip() == f"harness {metadata.version('harness-vlm')}"
+
+
+def test_offline_hub_task_fails_in_seconds_with_one_line(tmp_path, capsys, monkeypatch):
+    import time
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    t0 = time.monotonic()
+    assert main(["run", "--task", "imagenet", "--base-url", "http://127.0.0.1:9/v1",
+                 "--output-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert time.monotonic() - t0 < 10 and len(err.splitlines()) == 1
+    assert "HF_HUB_OFFLINE" in err and "--data-dir" in err
+    assert not list(tmp_path.rglob("run.json"))
+
+
+def test_demo_leaves_no_temporary_files(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    assert main(["demo", "--limit", "3", "--output-dir", str(tmp_path / "runs")]) == 0
+    assert not list((tmp_path / "tmp").glob("harness-demo-*"))
+    (run,) = (tmp_path / "runs").glob("imagenet-sample/tiny-llava-demo/*")
+    assert json.loads((run / "run.json").read_text())["model"] == "tiny-llava-demo"
+    assert "torchvision" not in capsys.readouterr().err

@@ -264,7 +264,8 @@ def iter_hf(dataset: str, split: str, limit: int | None, seed: int, wnids: tuple
     ds = ds.cast_column(image_column, Image(decode=False))
     if limit:
         ds = ds.shuffle(seed=seed, buffer_size=10_000).take(limit)
-    yield from unique(_hf_samples(ds, split, wnids, image_column, label_column), dataset)
+    # checked and opened now (before any run dir or request); the rows stream lazily
+    return unique(_hf_samples(ds, split, wnids, image_column, label_column), dataset)
 
 
 def _hf_samples(ds, split: str, wnids: tuple[str, ...], image_column: str,
