@@ -152,6 +152,7 @@ def test_abstract_nouns_are_not_what_a_photo_shows():
     ("A jaguar car.", None, "n02958343"),                    # a car
     ("A black Labrador.", "n02099712", "n02099712"),         # the dog, not the region
     ("A crane standing in shallow water on one leg.", "n02012849", "n02012849"),
+    ("a kite (bird of prey)", "n01608432", "n01608432"),     # hypernym words of the sense
 ])
 def test_context_decides_the_sense_not_the_label_space(text, wnid, synset):
     got = parser_for().parse(text)
