@@ -246,3 +246,18 @@ def test_tables_are_cached_on_disk_and_rebuilt_when_unreadable(tmp_path, monkeyp
     files[0].write_bytes(b"not marshal data")
     monkeypatch.setattr(lemmas, "_TABLES", {})
     assert lemmas.tables_for(space) == built          # rebuilt, not crashed
+
+
+def test_a_stream_of_megabyte_answers_does_not_fill_memory():
+    """Each distinct 1 MB answer used to stay in three caches (the text, its token, its forms)."""
+    def rss_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096 / 2**20
+
+    parser = Parser()
+    parser.parse("a tabby cat")
+    before = rss_mb()
+    for k in range(150):
+        text = "ice " + chr(97 + k % 26) * 1_000_000 + f" {k} a goldfish"
+        assert parser.parse(text).label == "goldfish"
+    assert rss_mb() - before < 100
