@@ -28,6 +28,10 @@ _MISSING, _STOP, _LONGER, _NOUN_AFTER_ARTICLE = object(), object(), object(), ob
 # Bounded work on hostile input (issue: hardening). A token longer than the longest class word + 1
 # cannot be one edit away from it; at most MAX_CORRECTIONS unseen tokens per answer are tried.
 MAX_CORRECTIONS = 64
+# Memory on hostile input: tokens longer than any WordNet word are skipped uncached, and the result
+# caches keep only answers up to LONG_ANSWER characters.
+MAX_TOKEN = 64
+LONG_ANSWER = 4096
 REFUSAL_FIRST = frozenset(p[0] for p in REFUSAL_PHRASES)
 
 
@@ -58,7 +62,12 @@ class Parser:
         self._heads: tuple[dict, dict] = ({}, {})
         self._windows: tuple[dict, dict] = ({}, {})
         self._results: dict[tuple[str, ...], ParseResult] = {}  # normalised tokens -> result
-        self.parse = lru_cache(maxsize=200_000)(self._parse)
+        self._cached = lru_cache(maxsize=200_000)(self._parse)
+
+    def parse(self, text: str) -> ParseResult:
+        """What the answer names. Answers up to LONG_ANSWER characters are cached by their text;
+        longer ones are parsed each time, so a stream of megabyte answers cannot fill memory."""
+        return self._cached(text) if len(text) <= LONG_ANSWER else self._parse(text)
 
     def explain(self, text: str) -> tuple[ParseResult, list[dict]]:
         """The result and the rules applied at each step, uncached: [{"step", "rule", ...}]."""
@@ -171,6 +180,9 @@ class Parser:
             first = tokens[i]
             word = heads.get(first, _MISSING)
             if word is _MISSING:
+                if len(first) > MAX_TOKEN:  # no word is this long: not cached, not looked up
+                    i += 1
+                    continue
                 word = heads[first] = self._head(first, n > 1)
             if word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit"; not "orange fur"
                 nominal = (i == 0 or tokens[i - 1] in ARTICLES) and (
@@ -190,6 +202,8 @@ class Parser:
                     run += "_" + tokens[j]
                     j += 1
                 window = tokens[i : max(j, i + 2)]
+                if len(window[-1]) > MAX_TOKEN:  # no lemma holds it: the window ends before it
+                    window = window[:-1]
                 word = windows.get(window, _MISSING)
                 if word is _MISSING:
                     word = windows[window] = self._match(window, n > 1)
@@ -293,6 +307,8 @@ class Parser:
     def _parse(self, text: str) -> ParseResult:
         tokens, fixed = self._tokens(text)
         if fixed:
+            return self._read(tokens, fixed)
+        if len(text) > LONG_ANSWER:
             return self._read(tokens, fixed)
         result = self._results.get(tokens)  # "A tabby cat." and "**Answer:** tabby cat"
         if result is None:

@@ -1,8 +1,8 @@
 """Sense choice for the answer parser: which WordNet synset a found lemma means in this answer.
 
 Made once per lemma key (Word), then per mention from the answer's context: cue words of living
-and made things (rules.json animal_cues / artifact_cues) first, then the words of each class's
-gloss and hypernyms. The label space's preference never overrides context that points elsewhere;
+and made things (rules.json animal_cues / artifact_cues) and each sense's gloss and hypernym
+words first, then, between classes sharing the word, the words of each class's gloss and hypernyms. The label space's preference never overrides context that points elsewhere;
 when a class sense competes with a more frequent sense of the other kind and nothing decides, the
 mention is `ambiguous` and lists both.
 """
@@ -43,6 +43,7 @@ class Senses:
         self._bases: dict[str, Word | None] = {}  # lemma key -> default sense (None: abstract)
         self._ranks: dict[str, int] = {}
         self._about: dict[str, tuple] = {}
+        self._kinds: dict[str, frozenset[str]] = {}  # sense -> _kind_words(sense)
 
     def relevant(self, synset: str) -> bool:
         return relevant(self.space, synset)
@@ -143,17 +144,22 @@ class Senses:
             if w.conflict:
                 near = tokens[max(0, m.start - CUE_WINDOW): m.start] + tokens[
                     m.end: m.end + CUE_WINDOW]
-                alive = sum(t in ANIMAL_CUES for t in near)
-                made = sum(t in ARTIFACT_CUES for t in near)
+                near_stems = {stem(t) for t in near if t not in STOP and len(t) > 2}
+                alive = sum(t in ANIMAL_CUES for t in near) + len(
+                    near_stems & self._kind_words(w.living))
+                made = sum(t in ARTIFACT_CUES for t in near) + len(
+                    near_stems & self._kind_words(w.made))
                 if alive != made:
                     m.sense, decided = (w.living if alive > made else w.made), True
                     m.rank = self.rank(m.sense)
                     if trace:
                         cues = ANIMAL_CUES if alive > made else ARTIFACT_CUES
-                        trace.add("context", "animal_cues" if alive > made else "artifact_cues",
+                        kind = self._kind_words(m.sense)
+                        trace.add("context", ("animal_cues" if alive > made else "artifact_cues")
+                                  + " and the sense's gloss and hypernym words",
                                   words=" ".join(tokens[m.start:m.end]),
-                                  cues=[t for t in near if t in cues], synset=m.sense,
-                                  name=self.wn.name(m.sense))
+                                  cues=[t for t in near if t in cues or stem(t) in kind],
+                                  synset=m.sense, name=self.wn.name(m.sense))
                 elif w.rival is not None:
                     m.ambiguous, m.alts = True, (w.rival,)
                     if trace:
@@ -164,6 +170,19 @@ class Senses:
                 if stems is None:  # context words, stemmed once per answer
                     stems = [stem(t) if t not in STOP and len(t) > 2 else "" for t in tokens]
                 self._disambiguate(m, stems, trace)
+
+    def _kind_words(self, synset: str) -> frozenset[str]:
+        """Stemmed words of a sense's gloss (classes) and hypernym names below the top levels:
+        "bird of prey" next to "kite" points to the bird."""
+        got = self._kinds.get(synset)
+        if got is None:
+            words = set(self.lemmas.glosses.get(synset, ()))
+            for a in self.wn.ancestors(synset):
+                if self.wn.depth(a) >= 4:
+                    words.update(stem(x) for x in WORD_RE.findall(self.wn.name(a).lower())
+                                 if x not in STOP and len(x) > 2)
+            got = self._kinds[synset] = frozenset(words)
+        return got
 
     def _disambiguate(self, m, stems: list[str], trace) -> None:
         """A word shared by several classes: the sense whose class gloss and hypernyms share
