@@ -23,7 +23,8 @@ def test_wheel_ships_data_and_runs_from_it(tmp_path):
                      "harness/_bundled/leaderboards/baselines/cnn_baselines.csv",
                      "harness/_bundled/leaderboards/canonical/imagenet-generalization.json",
                      "harness/report/assets/board.js", "harness/report/assets/board.css",
-                     "harness/data/wordnet.json.gz", "harness/data/LICENSE-WordNet"):
+                     "harness/data/wordnet.json.gz", "harness/data/LICENSE-WordNet",
+                     "harness/parse/rules.json"):
         assert required in names, required
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

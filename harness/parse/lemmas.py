@@ -5,7 +5,7 @@ maps to its synsets in sense order; around that sit the indexes the parser's hot
 runs that start a longer lemma, misspelling neighbourhoods of class words, and the words that
 describe each class (for disambiguation). Building takes ~1 s; `harness parse` is asked to run at
 100k lines/s start-up included, so the built tables are kept as a marshal file under
-$HARNESS_CACHE (default ~/.cache/harness)/parser/, keyed by a hash of the data they come from
+the user cache folder (harness.resources.cache_dir)/parser/, keyed by a hash of the data they come from
 (WordNet, the class list, rules.json, this module and lexicon.py) and the label space. The tables
 hold only strings, tuples, frozensets and dicts of them, which the garbage collector does not walk.
 """
@@ -24,6 +24,7 @@ from harness.parse.lexicon import ALIASES, BRITISH, STOP, WORD_RE, deletes, stem
 from harness.parse.lexicon import key as lemma_key
 from harness.parse.rules import RULES_FILE, words
 from harness.wordnet.graph import DATA, LabelSpace, clip_names, imagenet_classes, wordnet
+from harness.resources import cache_dir
 
 log = logging.getLogger("harness")
 NOT_SHORT = words("not_short")
@@ -151,8 +152,7 @@ def _cache_path(space: LabelSpace) -> Path:
                  Path(__file__).read_bytes(), Path(__file__).with_name("lexicon.py").read_bytes(),
                  "\n".join(space.wnids).encode()):
         h.update(hashlib.sha256(blob).digest())
-    base = Path(os.environ.get("HARNESS_CACHE") or Path.home() / ".cache" / "harness")
-    return base / "parser" / f"tables-{h.hexdigest()[:24]}.marshal"
+    return cache_dir() / "parser" / f"tables-{h.hexdigest()[:24]}.marshal"
 
 
 def _load(path: Path) -> Lemmas | None:
