@@ -30,7 +30,7 @@ def _opt(default: Any, help: str, *, result: bool, flag: str | None = None,
 class RunOptions(BaseModel):
     """What the user asks for. Field order is the order of `harness run --help`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
 
     task: str = _opt("imagenet-sample", "task name (see `harness tasks`)", result=True)
     model: str = _opt("llava", "model alias (see `harness models`), served model name, or "
@@ -121,7 +121,8 @@ class PromptContent(BaseModel):
 class RunManifest(RunOptions):
     """run.json: the options plus what was resolved; written before the first request."""
 
-    model_config = ConfigDict(extra="ignore", frozen=False, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", frozen=False, populate_by_name=True,
+                              protected_namespaces=())
 
     schema_: int = Field(SCHEMA, alias="schema")
     backend: str = "openai"  # openai | transformers | hf-classifier (how answers are produced)
