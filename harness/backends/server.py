@@ -133,9 +133,31 @@ class ManagedServer:
                 continue
 
 
-def _reap_group(pgid: int) -> None:
-    """Children that outlived the leader (engine workers) get SIGKILL."""
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _reap_group(pgid: int, wait: float = 5.0) -> None:
+    """Children that outlived the leader (engine workers) get SIGKILL; returns once the group
+    is gone (or after `wait` seconds), so nothing is left running when stop() returns."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return
+        if not _group_running(pgid) or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
+def _group_running(pgid: int) -> bool:
+    """Is any process of the group still running (zombies waiting to be reaped by init do not
+    count)? Where /proc is missing, assume so and let the caller's deadline decide."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
