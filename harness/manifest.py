@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import OptionError
 
@@ -45,6 +45,9 @@ class RunOptions(BaseModel):
     limit: int | None = _opt(None, "seeded subset of N samples, stratified over classes "
                              "(default: all)", result=True, metavar="N", gt=0)
     seed: int = _opt(0, "seed for --limit, distractors and sampling", result=True)
+    shard: str | None = _opt(None, "evaluate shard K of N: every N-th sample of the selection, "
+                             "starting at the K-th (1-based); its own run dir, joined by "
+                             "`harness merge`", result=True, metavar="K/N")
     max_tokens: int = _opt(64, "new tokens per answer", result=True, gt=0)
     temperature: float = _opt(0.0, "sampling temperature (0 = greedy)", result=True, ge=0,
                               le=10)
@@ -65,6 +68,14 @@ class RunOptions(BaseModel):
                                          result=False, gt=0)
     cache: bool = _opt(True, "read and write the response cache", result=False)
 
+    @field_validator("shard")
+    @classmethod
+    def _check_shard(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        k, n = shard_parts(value)
+        return f"{k}/{n}"
+
     @classmethod
     def parse(cls, values: dict[str, Any]) -> "RunOptions":
         """Validated options; a bad value is one OptionError naming the CLI flag."""
@@ -74,7 +85,8 @@ class RunOptions(BaseModel):
             err = e.errors()[0]
             name = str(err["loc"][0]) if err["loc"] else "?"
             got = values.get(name, err.get("input"))
-            raise OptionError(f"{flag(name)}: {err['msg'].lower()} (got {got!r})") from None
+            msg = err["msg"].removeprefix("Value error, ")
+            raise OptionError(f"{flag(name)}: {msg[0].lower() + msg[1:]} (got {got!r})") from None
 
     @classmethod
     def affects_result(cls, name: str) -> bool:
@@ -83,6 +95,16 @@ class RunOptions(BaseModel):
     def given(self) -> dict[str, Any]:
         """The options set explicitly (on the command line or by the caller)."""
         return {k: getattr(self, k) for k in sorted(self.model_fields_set)}
+
+
+def shard_parts(text: str) -> tuple[int, int]:
+    """`K/N` -> (K, N) with 1 <= K <= N; ValueError (shown against --shard) otherwise."""
+    k, sep, n = str(text).strip().partition("/")
+    if not (sep and k.strip().isdigit() and n.strip().isdigit()):
+        raise ValueError("expected K/N, e.g. 2/8")
+    if not 1 <= int(k) <= int(n):
+        raise ValueError("the shard number K must be between 1 and N")
+    return int(k), int(n)
 
 
 def _meta(name: str) -> dict:
@@ -125,8 +147,8 @@ class RunManifest(RunOptions):
     label_space_wnids: list[str] | None = None  # custom spaces travel with the run
     prompt_content: PromptContent | None = None
     data_fingerprint: str = ""
-    n_samples: int = 0
-    shard: str | None = None
+    n_samples: int = 0  # of this run (of this shard, for a shard)
+    merged_from: list[dict] = Field(default_factory=list)  # the shards `harness merge` joined
     managed_server: bool = False
     server: dict | None = None  # identity as the backend reports it (model entry, version)
     versions: dict[str, str] = Field(default_factory=dict)

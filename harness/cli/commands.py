@@ -30,6 +30,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                         resume=args.resume, progress=Progress, on_start=started))
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from harness.runs.merge import merge
+
+    return _report(*merge(args.run_dirs, args.output_dir))
+
+
 def _report(rundir, res: dict) -> int:
     from harness.cli.tables import results_table
 

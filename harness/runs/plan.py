@@ -22,6 +22,7 @@ from harness.errors import HarnessError, OptionError, RunError
 from harness.manifest import PromptContent, RunManifest, RunOptions, flag
 from harness.prompts.prompt import Prompt, load_prompt, parse_prompt
 from harness.resources import version
+from harness.runs.shard import apply_shard
 from harness.secrets import check_base_url
 from harness.store import RunDir, now_iso
 from harness.tasks.registry import get_task
@@ -79,14 +80,13 @@ def space_of(m: RunManifest) -> LabelSpace:
     return label_space(m.label_space)
 
 
-def new_run(opts: RunOptions, registry: Registry, root: Path | None = None,
-            shard: str | None = None) -> Plan:
+def new_run(opts: RunOptions, registry: Registry, root: Path | None = None) -> Plan:
     task = registry.task(opts.task)
     classifier = is_classifier(opts.model)
     prompt = None if classifier else registry.prompt(opts.prompt or task.prompt)
     base_url = _base_url(opts, classifier)
     space = task.space()
-    selection = task.select(opts.data_dir, opts.limit, opts.seed)
+    selection = apply_shard(task.select(opts.data_dir, opts.limit, opts.seed), opts.shard)
     model_id = opts.model[len(PREFIX):] if classifier else resolve(opts.model)[0]
     values = opts.model_dump()
     values.update(task=task.name, base_url=base_url, prompt=prompt.name if prompt else None,
@@ -96,7 +96,7 @@ def new_run(opts: RunOptions, registry: Registry, root: Path | None = None,
         **values, model_id=model_id, label_space=space.name,
         label_space_wnids=None if task.space_name in BUILTIN_SPACES else list(space.wnids),
         prompt_content=content_of(prompt) if prompt else None,
-        data_fingerprint=selection.fingerprint, n_samples=selection.total, shard=shard,
+        data_fingerprint=selection.fingerprint, n_samples=selection.total,
         managed_server=base_url is None and not classifier and opts.backend == "openai",
         versions=versions(), machine=machine(), harness_version=version(), created=now_iso())
     _hint_unfinished(manifest, root)
@@ -152,7 +152,7 @@ def resume_run(path: Path, opts: RunOptions, registry: Registry) -> Plan:
     prompt = None if m.backend == "hf-classifier" else _resumed_prompt(m, given.pop("prompt",
                                                                                   None), registry)
     m = _merge(m, given)
-    selection = task.select(m.data_dir, m.limit, m.seed)
+    selection = apply_shard(task.select(m.data_dir, m.limit, m.seed), m.shard)
     if selection.fingerprint != m.data_fingerprint:
         raise RunError(f"{rundir.path}: the task's data changed since this run started "
                        "(fingerprint differs); start a new run instead of resuming")
