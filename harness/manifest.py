@@ -12,7 +12,8 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from harness.errors import OptionError
 
@@ -20,8 +21,13 @@ SCHEMA = 1
 
 
 def _opt(default: Any, help: str, *, result: bool, flag: str | None = None,
-         metavar: str | None = None, **checks: Any) -> Any:
-    extra = {"result": result, "flag": flag, "metavar": metavar}
+         metavar: str | None = None, repeat: str | None = None, cli: bool = True,
+         **checks: Any) -> Any:
+    """`repeat`: the flag may be given several times, all values going to that list field;
+    `cli=False`: no flag of its own (filled from another option's repeats)."""
+    extra = {"result": result, "flag": flag, "metavar": metavar, "repeat": repeat, "cli": cli}
+    if isinstance(default, list):
+        return Field(default_factory=list, description=help, json_schema_extra=extra, **checks)
     return Field(default, description=help, json_schema_extra=extra, **checks)
 
 
@@ -36,9 +42,13 @@ class RunOptions(BaseModel):
     backend: Literal["openai", "transformers"] = _opt(
         "openai", "openai: an OpenAI-compatible server; transformers: load the model in this "
         "process (CPU or GPU), no server", result=True)
-    base_url: str | None = _opt(None, "OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1 "
-                                "(default: $HARNESS_BASE_URL / $OPENAI_BASE_URL, else launch "
-                                "vLLM)", result=False, metavar="URL")
+    base_url: str | None = _opt(None, "OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1; "
+                                "repeat it for replicas of the same model (each request goes "
+                                "to the least-loaded healthy one) (default: $HARNESS_BASE_URL "
+                                "/ $OPENAI_BASE_URL, else launch vLLM)", result=False,
+                                metavar="URL", repeat="base_urls")
+    base_urls: list[str] = _opt([], "every replica's API root, in the order given (the first "
+                                "is base_url)", result=False, flag="--base-url", cli=False)
     prompt: str | None = _opt(None, "prompt name or YAML file (default: the task's)", result=True)
     data_dir: str | None = _opt(None, "local copy of the task's dataset", result=False,
                                 metavar="DIR")
@@ -56,6 +66,9 @@ class RunOptions(BaseModel):
     server_args: str = _opt("", "extra arguments for a launched vLLM server", result=True,
                             metavar="ARGS")
     concurrency: int = _opt(32, "requests in flight", result=False, gt=0, le=4096)
+    replica_concurrency: int | None = _opt(None, "requests in flight per replica (default: "
+                                           "--concurrency split evenly over the replicas)",
+                                           result=False, metavar="N", gt=0, le=4096)
     timeout_s: float = _opt(120.0, "seconds per request", result=False, flag="--timeout",
                             gt=0)
     max_retries: int = _opt(4, "retries per request, with backoff honouring Retry-After "
@@ -67,6 +80,22 @@ class RunOptions(BaseModel):
     max_consecutive_failures: int = _opt(20, "stop after this many failed requests in a row",
                                          result=False, gt=0)
     cache: bool = _opt(True, "read and write the response cache", result=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_url(cls, values: Any) -> Any:
+        """base_url is the first of base_urls (run.json keeps both: older readers use the
+        one)."""
+        if not isinstance(values, dict):
+            return values
+        url, urls = values.get("base_url"), values.get("base_urls")
+        if urls and not url:
+            return {**values, "base_url": urls[0]}
+        if url and not urls:
+            return {**values, "base_urls": [url]}
+        if url and urls and urls[0] != url:
+            raise ValueError(f"base_url {url!r} must be the first of base_urls")
+        return values
 
     @field_validator("shard")
     @classmethod

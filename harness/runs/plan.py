@@ -84,12 +84,14 @@ def new_run(opts: RunOptions, registry: Registry, root: Path | None = None) -> P
     task = registry.task(opts.task)
     classifier = is_classifier(opts.model)
     prompt = None if classifier else registry.prompt(opts.prompt or task.prompt)
-    base_url = _base_url(opts, classifier)
+    urls = _base_urls(opts, classifier)
+    base_url = urls[0] if urls else None
     space = task.space()
     selection = apply_shard(task.select(opts.data_dir, opts.limit, opts.seed), opts.shard)
     model_id = opts.model[len(PREFIX):] if classifier else resolve(opts.model)[0]
     values = opts.model_dump()
-    values.update(task=task.name, base_url=base_url, prompt=prompt.name if prompt else None,
+    values.update(task=task.name, base_url=base_url, base_urls=urls,
+                  prompt=prompt.name if prompt else None,
                   backend="hf-classifier" if classifier else opts.backend,
                   data_dir=str(Path(opts.data_dir).resolve()) if opts.data_dir else None)
     manifest = RunManifest(
@@ -128,10 +130,13 @@ def _hint_unfinished(m: RunManifest, root: Path | None) -> None:
             return
 
 
-def _base_url(opts: RunOptions, classifier: bool) -> str | None:
+def _base_urls(opts: RunOptions, classifier: bool) -> list[str]:
+    """Every replica's checked URL; [] for in-process backends and a launched server."""
     if classifier or opts.backend == "transformers":
-        return None
-    url = opts.base_url or env_base_url()
+        return []
+    if opts.base_urls:
+        return _checked(opts.base_urls)
+    url = env_base_url()
     if url is None:
         from harness.backends.server import vllm_available
 
@@ -140,8 +145,16 @@ def _base_url(opts: RunOptions, classifier: bool) -> str | None:
                            "HARNESS_BASE_URL) to attach, or `pip install 'harness-vlm[vllm]'` "
                            f"on a GPU box to let the harness launch vLLM for {opts.model!r} "
                            f"({resolve(opts.model)[0]})")
-        return None
-    return check_base_url(url, "--base-url" if opts.base_url else "HARNESS_BASE_URL")
+        return []
+    return [check_base_url(url, "HARNESS_BASE_URL")]
+
+
+def _checked(urls: Sequence[str]) -> list[str]:
+    out = [check_base_url(u) for u in urls]
+    twice = sorted({u for u in out if out.count(u) > 1})
+    if twice:
+        raise OptionError(f"--base-url {twice[0]} is given twice; give each replica once")
+    return out
 
 
 def resume_run(path: Path, opts: RunOptions, registry: Registry) -> Plan:
@@ -166,6 +179,8 @@ def _merge(m: RunManifest, given: dict[str, Any]) -> RunManifest:
         old = getattr(m, name)
         if name == "base_url" and new is not None:
             new = check_base_url(new)
+        if name == "base_urls":
+            new = _checked(new)
         if name == "data_dir" and new is not None:
             new = str(Path(new).resolve())
         if new == old:

@@ -16,6 +16,7 @@ from harness.backends.cache import ResponseCache
 from harness.backends.classifier import HFClassifier
 from harness.backends.models import resolve
 from harness.backends.openai_compat import OpenAIBackend, health_url
+from harness.backends.replicas import ReplicaPool
 from harness.backends.resilience import Resilience
 from harness.errors import BackendError, RunError, ServerError
 from harness.manifest import RunManifest, RunOptions
@@ -54,9 +55,9 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
     try:
         if m.managed_server:
             server = _start_vllm(m, rundir)
-        backend = _backend(plan, server.base_url if server else m.base_url)
-        ctx = _context(plan, backend, server.base_url if server else m.base_url, progress,
-                       len(done))
+        urls = [server.base_url] if server else m.base_urls
+        backend = _backend(plan, urls)
+        ctx = _context(plan, backend, urls, progress, len(done))
         try:
             asyncio.run(_session(plan, ctx, done, on_start))
         finally:
@@ -94,7 +95,7 @@ async def _session(plan: Plan, ctx: Context, done: set[str],
         await ctx.backend.close()
 
 
-def _backend(plan: Plan, base_url: str | None) -> Any:
+def _backend(plan: Plan, urls: list[str]) -> Any:
     m = plan.manifest
     if m.backend == "hf-classifier":
         return HFClassifier(m.model_id, plan.space)
@@ -103,15 +104,20 @@ def _backend(plan: Plan, base_url: str | None) -> Any:
 
         return TransformersBackend(m.model_id, max_tokens=m.max_tokens, seed=m.seed,
                                    temperature=m.temperature)
-    assert base_url is not None
-    return OpenAIBackend(base_url, m.model_id, max_tokens=m.max_tokens,
-                         temperature=m.temperature, seed=m.seed, timeout=m.timeout_s)
+    assert urls
+    sampling = {"max_tokens": m.max_tokens, "temperature": m.temperature, "seed": m.seed,
+                "timeout": m.timeout_s}
+    if len(urls) > 1:
+        per = m.replica_concurrency or -(-m.concurrency // len(urls))
+        return ReplicaPool(urls, m.model_id, per_replica=per, **sampling)
+    return OpenAIBackend(urls[0], m.model_id, **sampling)
 
 
-def _context(plan: Plan, backend: Any, base_url: str | None,
+def _context(plan: Plan, backend: Any, urls: list[str],
              progress: ProgressFactory | None, done: int) -> Context:
     m = plan.manifest
-    resilience = Resilience(health_url(base_url) if base_url else None, m.max_retries,
+    base_url = urls[0] if urls else None
+    resilience = Resilience([health_url(u) for u in urls] or None, m.max_retries,
                             m.retry_budget, m.max_outage_s)
     sink = progress(m.n_samples, done) if progress else _Silent()
     return Context(backend, plan.prompt, parser_for(plan.space), m, resilience,
