@@ -65,6 +65,17 @@ class RunOptions(BaseModel):
                                   "(default: original bytes)", result=True, metavar="N", gt=0)
     server_args: str = _opt("", "extra arguments for a launched vLLM server", result=True,
                             metavar="ARGS")
+    tensor_parallel_size: int = _opt(1, "launched vLLM: GPUs per engine (vLLM's "
+                                     "--tensor-parallel-size)", result=False, metavar="N",
+                                     gt=0, le=64)
+    data_parallel_size: int = _opt(1, "launched vLLM: engines behind one API server (vLLM's "
+                                   "--data-parallel-size)", result=False, metavar="N", gt=0,
+                                   le=64)
+    replicas: int = _opt(1, "launched vLLM: servers to start, each on its own group of "
+                         "tensor x data parallel GPUs (CUDA_VISIBLE_DEVICES); the run is "
+                         "spread over all of them. --concurrency, unless given, is multiplied "
+                         "by replicas x data parallel size", result=False, metavar="N", gt=0,
+                         le=64)
     concurrency: int = _opt(32, "requests in flight", result=False, gt=0, le=4096)
     replica_concurrency: int | None = _opt(None, "requests in flight per replica (default: "
                                            "--concurrency split evenly over the replicas)",

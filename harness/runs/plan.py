@@ -90,6 +90,7 @@ def new_run(opts: RunOptions, registry: Registry, root: Path | None = None) -> P
     selection = apply_shard(task.select(opts.data_dir, opts.limit, opts.seed), opts.shard)
     model_id = opts.model[len(PREFIX):] if classifier else resolve(opts.model)[0]
     values = opts.model_dump()
+    values.update(_launch_options(opts, bool(urls) or classifier or opts.backend != "openai"))
     values.update(task=task.name, base_url=base_url, base_urls=urls,
                   prompt=prompt.name if prompt else None,
                   backend="hf-classifier" if classifier else opts.backend,
@@ -147,6 +148,25 @@ def _base_urls(opts: RunOptions, classifier: bool) -> list[str]:
                            f"({resolve(opts.model)[0]})")
         return []
     return [check_base_url(url, "HARNESS_BASE_URL")]
+
+
+LAUNCH = ("tensor_parallel_size", "data_parallel_size", "replicas")
+
+
+def _launch_options(opts: RunOptions, attached: bool) -> dict[str, Any]:
+    """Launch options only where the harness launches vLLM; there, a default --concurrency
+    grows with the engines it starts (each batches many requests)."""
+    if attached:
+        wrong = [name for name in LAUNCH if getattr(opts, name) != 1]
+        if wrong:
+            raise OptionError(f"{flag(wrong[0])} sets up a vLLM the harness launches, and this "
+                              "run attaches to a server (--base-url / HARNESS_BASE_URL) or "
+                              "needs none; give each running replica with --base-url instead")
+        return {}
+    if "concurrency" in opts.model_fields_set:
+        return {}
+    return {"concurrency": min(4096, opts.concurrency * opts.replicas *
+                               opts.data_parallel_size)}
 
 
 def _checked(urls: Sequence[str]) -> list[str]:

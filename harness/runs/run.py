@@ -55,7 +55,7 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
     try:
         if m.managed_server:
             server = _start_vllm(m, rundir)
-        urls = [server.base_url] if server else m.base_urls
+        urls = server.base_urls if server else m.base_urls
         backend = _backend(plan, urls)
         ctx = _context(plan, backend, urls, progress, len(done))
         try:
@@ -138,8 +138,10 @@ def _discard(rundir: RunDir) -> None:
 
 
 def managed_vllm(model: str, log_path: Path, extra: tuple[str, ...] = (),
-                 port: int | None = None):
-    """A ManagedServer running `vllm serve` with the model's profile (not started yet)."""
+                 port: int | None = None, *, tensor_parallel: int = 1, data_parallel: int = 1,
+                 gpus: str | None = None):
+    """A ManagedServer running `vllm serve` with the model's profile (not started yet); `gpus`:
+    its CUDA_VISIBLE_DEVICES (None: inherited)."""
     from harness.backends.server import ManagedServer, free_port, vllm_available, vllm_command
 
     if not vllm_available():
@@ -148,19 +150,36 @@ def managed_vllm(model: str, log_path: Path, extra: tuple[str, ...] = (),
     model_id, profile = resolve(model)
     port = port or free_port()
     args = list(profile.vllm_args if profile else ()) + list(extra)
-    cmd = vllm_command(model_id, port, extra=args)
-    log.warning(f"starting vLLM: {' '.join(cmd)} (log: {log_path})")
-    return ManagedServer(cmd, port, log_path)
+    cmd = vllm_command(model_id, port, extra=args, tensor_parallel=tensor_parallel,
+                       data_parallel=data_parallel)
+    on = f" on GPUs {gpus}" if gpus is not None else ""
+    log.warning(f"starting vLLM{on}: {' '.join(cmd)} (log: {log_path})")
+    return ManagedServer(cmd, port, log_path, env={"CUDA_VISIBLE_DEVICES": gpus}
+                         if gpus is not None else None)
+
+
+def managed_replicas(m: RunManifest, folder: Path):
+    """`--replicas` vLLM servers (not started), each on its own group of GPUs, logs in folder
+    (server.log, server-2.log, ...)."""
+    from harness.backends.server import ManagedGroup, gpu_groups, visible_gpus
+
+    per = m.tensor_parallel_size * m.data_parallel_size
+    groups = gpu_groups(m.replicas, per, visible_gpus() if m.replicas > 1 else None)
+    return ManagedGroup([
+        managed_vllm(m.model, folder / ("server.log" if i == 0 else f"server-{i + 1}.log"),
+                     tuple(m.server_args.split()), tensor_parallel=m.tensor_parallel_size,
+                     data_parallel=m.data_parallel_size, gpus=g)
+        for i, g in enumerate(groups)])
 
 
 def _start_vllm(m: RunManifest, rundir: RunDir):
-    server = managed_vllm(m.model, rundir.path / "server.log", tuple(m.server_args.split()))
     try:
-        server.start()
+        group = managed_replicas(m, rundir.path)
+        group.start()
     except ServerError as e:
         (rundir.path / "FAILED").write_text(f"{e}\n")
         raise RunError(str(e)) from None
-    return server
+    return group
 
 
 def finalize(rundir: RunDir) -> dict:
