@@ -77,6 +77,13 @@ class RunOptions(BaseModel):
                          "by replicas x data parallel size", result=False, metavar="N", gt=0,
                          le=64)
     concurrency: int = _opt(32, "requests in flight", result=False, gt=0, le=4096)
+    engine: Literal["local", "ray"] = _opt(
+        "local", "local: this process sends the requests; ray: the samples become Ray "
+        "Datasets and Ray workers send them (ray.data.llm; pip install 'harness-vlm[ray]')",
+        result=False)
+    ray_address: str | None = _opt(None, "Ray cluster to join with --engine ray (default: "
+                                   "$RAY_ADDRESS, else a local one)", result=False,
+                                   metavar="ADDRESS")
     replica_concurrency: int | None = _opt(None, "requests in flight per replica (default: "
                                            "--concurrency split evenly over the replicas)",
                                            result=False, metavar="N", gt=0, le=4096)

@@ -1,6 +1,4 @@
 """`harness run --shard K/N` and `harness merge`: three shards merged equal one unsharded run."""
-import base64
-import hashlib
 import json
 
 import pytest
@@ -8,34 +6,9 @@ import pytest
 from harness.cli.main import main
 from harness.runs.shard import apply_shard
 from harness.tasks.sample import Sample
-from harness.tasks.registry import get_task
 from harness.tasks.task import Selection
-from harness.wordnet import clip_names
 
-from fakeserver import FakeServer, chat_reply
-
-def _names_by_image() -> dict[str, str]:
-    """sha256 of each imagenet-sample image -> its class name (what a perfect model says)."""
-    task = get_task("imagenet-sample")
-    return {hashlib.sha256(s.read_bytes()).hexdigest(): clip_names()[s.gold_wnid]
-            for s in task.select().samples}
-
-
-def deterministic_server() -> FakeServer:
-    """The same image always gets the same answer, whichever process or shard asks: right for
-    about half the images, a wrong class or no class for the others."""
-    names = _names_by_image()
-
-    def behave(body):
-        if body["max_tokens"] == 1:
-            return 200, chat_reply("ok")
-        url = body["messages"][0]["content"][0]["image_url"]["url"]
-        digest = hashlib.sha256(base64.b64decode(url.split(",", 1)[1])).hexdigest()
-        pick = int(digest[:2], 16) % 4
-        return 200, chat_reply([f"A {names[digest]}.", names[digest], "goldfish",
-                                "I cannot tell."][pick])
-
-    return FakeServer(behave)
+from deterministic import deterministic_server
 
 
 @pytest.fixture(scope="module")

@@ -150,6 +150,21 @@ class OpenAIBackend:
         await self.client.close()
 
 
+def answer_from_json(body: Any, latency: float) -> Answer:
+    """A chat completion received as JSON by another client (e.g. Ray Data's HTTP stage),
+    checked exactly as this client's replies are."""
+    from openai.types.chat import ChatCompletion
+
+    if isinstance(body, dict) and isinstance(body.get("choices"), list):
+        try:
+            body = ChatCompletion.model_validate(body)
+        except Exception as e:  # a body the client cannot model
+            raise RequestError(f"server: invalid reply ({type(e).__name__}: "
+                               f"{_short(str(e), 120)})", kind="server",
+                               retryable=True) from None
+    return _answer(body, latency)
+
+
 def _answer(resp: Any, latency: float) -> Answer:
     """Check the reply's shape: a chat completion with one choice whose content is text."""
     choices = getattr(resp, "choices", None)

@@ -84,6 +84,9 @@ def new_run(opts: RunOptions, registry: Registry, root: Path | None = None) -> P
     task = registry.task(opts.task)
     classifier = is_classifier(opts.model)
     prompt = None if classifier else registry.prompt(opts.prompt or task.prompt)
+    if opts.engine == "ray" and (classifier or opts.backend != "openai"):
+        raise OptionError("--engine ray sends requests to an OpenAI-compatible server; it "
+                          "cannot run an in-process model (--backend transformers, hf:...)")
     urls = _base_urls(opts, classifier)
     base_url = urls[0] if urls else None
     space = task.space()

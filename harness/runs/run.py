@@ -59,7 +59,7 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
         backend = _backend(plan, urls)
         ctx = _context(plan, backend, urls, progress, len(done))
         try:
-            asyncio.run(_session(plan, ctx, done, on_start))
+            asyncio.run(_session(plan, ctx, done, on_start, urls))
         finally:
             if ctx.cache is not None:
                 if ctx.cache.hits:
@@ -82,7 +82,7 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
 
 
 async def _session(plan: Plan, ctx: Context, done: set[str],
-                   on_start: Callable[[RunDir], None] | None) -> None:
+                   on_start: Callable[[RunDir], None] | None, urls: list[str]) -> None:
     """Check the backend, record what it reports, evaluate; one event loop for all of it (an
     HTTP client's connections belong to the loop that opened them)."""
     try:
@@ -90,7 +90,12 @@ async def _session(plan: Plan, ctx: Context, done: set[str],
         plan.rundir.write_manifest(plan.manifest)
         if on_start:
             on_start(plan.rundir)
-        await evaluate(plan.selection.samples, done, ctx, plan.rundir)
+        if plan.manifest.engine == "ray":
+            from harness.runs.ray_engine import evaluate_ray
+
+            await evaluate_ray(plan.selection.samples, done, ctx, plan.rundir, urls)
+        else:
+            await evaluate(plan.selection.samples, done, ctx, plan.rundir)
     finally:
         await ctx.backend.close()
 
