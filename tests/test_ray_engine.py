@@ -128,3 +128,15 @@ def test_a_ray_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, serve
     recs = _records(_dir(tmp_path / "ray"))
     assert len(recs) == 40 and len({r["id"] for r in recs}) == 40
     assert not any(r["error"] for r in recs)
+
+
+def test_ray_without_a_server_and_without_vllm_says_what_to_install(tmp_path, capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here: the engine path runs (scripts/ray_vllm_check.py)")
+    rc = main(["run", "--model", "llava", "--engine", "ray", "--limit", "2", "--output-dir",
+               str(tmp_path / "runs")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.count("\n") == 0 and "vllm" in err and "--base-url" in err
+    assert not list((tmp_path / "runs").glob("**/run.json"))  # no empty run dir left behind

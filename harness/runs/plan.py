@@ -141,6 +141,8 @@ def _base_urls(opts: RunOptions, classifier: bool) -> list[str]:
     if opts.base_urls:
         return _checked(opts.base_urls)
     url = env_base_url()
+    if url is None and opts.engine == "ray":
+        return []  # no server: vLLM engines as Ray actors (checked before the first sample)
     if url is None:
         from harness.backends.server import vllm_available
 

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator
 
 from harness.backends.openai_compat import answer_from_json
 from harness.backends.base import RequestError
-from harness.errors import MissingExtra, RunError
+from harness.errors import BackendError, MissingExtra, RunError
 from harness.runs.loop import (Context, _finish, _from_cache, _prepare, _Prepared, answered,
                                write_record)
 from harness.scoring.record import SampleRecord
@@ -32,7 +32,8 @@ from harness.tasks.sample import Sample
 
 log = logging.getLogger("harness")
 CHUNK = 2048  # samples per Ray Dataset
-BATCH = 16  # rows per HTTP worker call
+BATCH = 4  # rows per HTTP worker call (small: a batch's requests are sent one by one)
+HTTP_WORKER_CPUS = 0.1  # an HTTP worker mostly waits on the network
 
 
 def import_ray() -> Any:
@@ -75,10 +76,10 @@ def quiet() -> None:
 async def evaluate_ray(samples: Iterable[Sample], done: set[str], ctx: Context,
                        rundir: RunDir, urls: list[str]) -> None:
     """The Ray engine's counterpart of loop.evaluate (same arguments, plus the replica URLs)."""
+    processors = [_http_processor(u, ctx) for u in urls] or [_engine_processor(ctx)]
     started = connect(ctx.manifest.ray_address)
     quiet()
     try:
-        processors = [_http_processor(u, ctx) for u in urls]
         for chunk in _chunks(samples, done, ctx, rundir):
             await _run_chunk(chunk, processors, ctx, rundir, done)
     finally:
@@ -156,7 +157,8 @@ def _dataset(ask: list[_Prepared], processors: list[Any], ctx: Context) -> Any:
         rows = [{"id": p.sample.id, "body": json.dumps(_payload(p, ctx))}
                 for p in ask[i::len(processors)]]
         if rows:
-            parts.append(proc(ray.data.from_items(rows)))
+            blocks = -(-len(rows) // BATCH)  # one block per batch: every worker gets work
+            parts.append(proc(ray.data.from_items(rows, override_num_blocks=blocks)))
     return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
@@ -172,10 +174,14 @@ def _http_processor(base_url: str, ctx: Context) -> Any:
     from ray.data.llm import HttpRequestProcessorConfig, build_processor
 
     m = ctx.manifest
+    # Ray's HTTP stage awaits the requests of one batch one after another, so requests in
+    # flight = HTTP workers: --concurrency of them over the replicas, each a light actor.
+    workers = max(1, m.concurrency // max(1, len(m.base_urls)))
     config = HttpRequestProcessorConfig(
         url=f"{base_url}/chat/completions", headers={"Authorization": f"Bearer {api_key()}"},
-        batch_size=BATCH, concurrency=(1, max(1, m.concurrency // BATCH)),
-        max_retries=m.max_retries, base_retry_wait_time_in_s=0.5)
+        batch_size=BATCH, concurrency=workers, max_retries=m.max_retries,
+        base_retry_wait_time_in_s=0.5,
+        http_request_stage={"num_cpus": HTTP_WORKER_CPUS, "concurrency": (workers, workers)})
     return build_processor(config, preprocess=to_request, postprocess=from_response)
 
 
@@ -190,6 +196,41 @@ def from_response(row: dict) -> dict:
     return {"id": row["id"], "response": json.dumps(row.get("http_response"), default=str)}
 
 
+class RayEngines:
+    """The backend of `--engine ray` with no --base-url: no server, vLLM engines run as Ray
+    actors on the cluster's GPUs (`vllm_processor`). It only reports what answers and the
+    sampling parameters (for run.json and the cache key); Ray sends the requests."""
+
+    kind = "generate"
+
+    def __init__(self, model_id: str, params: dict[str, Any]) -> None:
+        self.model_id, self.params = model_id, params
+
+    async def check(self) -> dict[str, Any]:
+        from importlib import metadata, util
+
+        if util.find_spec("vllm") is None:
+            raise BackendError("--engine ray with no --base-url runs vLLM engines as Ray "
+                               "actors and needs `vllm` installed (pip install "
+                               "'harness-vlm[vllm,ray]' on the GPU nodes), or give the "
+                               "servers with --base-url")
+        return {"engine": "ray.data.llm vLLMEngineProcessorConfig",
+                "model": {"id": self.model_id}, "version": metadata.version("vllm")}
+
+    async def complete(self, messages: list[dict], extra_body: dict | None = None) -> Any:
+        raise RunError("--engine ray: requests are sent by Ray workers, not by this process")
+
+    async def close(self) -> None:
+        pass
+
+
+def _engine_processor(ctx: Context) -> Any:
+    m, p = ctx.manifest, ctx.backend.params
+    return vllm_processor(m.model_id, max_tokens=p["max_tokens"], temperature=p["temperature"],
+                          seed=p.get("seed", m.seed), concurrency=m.replicas,
+                          tensor_parallel=m.tensor_parallel_size)
+
+
 def vllm_processor(model_id: str, *, max_tokens: int, temperature: float, seed: int,
                    concurrency: int = 1, tensor_parallel: int = 1, batch_size: int = 16,
                    engine_kwargs: dict | None = None) -> Any:
@@ -199,8 +240,9 @@ def vllm_processor(model_id: str, *, max_tokens: int, temperature: float, seed: 
     scripts/ray_vllm_check.py (needs a GPU; not tested on CPU)."""
     from ray.data.llm import build_processor, vLLMEngineProcessorConfig
 
-    config = vLLMEngineProcessorConfig(
-        model_source=model_id, has_image=True, batch_size=batch_size, concurrency=concurrency,
+    config = vLLMEngineProcessorConfig(  # prepare_multimodal_stage: ray 2.60's has_image
+        model_source=model_id, prepare_multimodal_stage=True, batch_size=batch_size,
+        concurrency=concurrency,
         engine_kwargs={"tensor_parallel_size": tensor_parallel, "max_model_len": 4096,
                        "limit_mm_per_prompt": {"image": 1}, **(engine_kwargs or {})})
     sampling = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}

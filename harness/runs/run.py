@@ -53,7 +53,7 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
         log.warning(f"resuming {rundir.path}: {len(done)} of {m.n_samples} samples already done")
     server = None
     try:
-        if m.managed_server:
+        if m.managed_server and m.engine != "ray":  # with Ray, engines run as Ray actors
             server = _start_vllm(m, rundir)
         urls = server.base_urls if server else m.base_urls
         backend = _backend(plan, urls)
@@ -109,9 +109,13 @@ def _backend(plan: Plan, urls: list[str]) -> Any:
 
         return TransformersBackend(m.model_id, max_tokens=m.max_tokens, seed=m.seed,
                                    temperature=m.temperature)
-    assert urls
     sampling = {"max_tokens": m.max_tokens, "temperature": m.temperature, "seed": m.seed,
                 "timeout": m.timeout_s}
+    if not urls:  # --engine ray with no server: vLLM engines as Ray actors
+        from harness.runs.ray_engine import RayEngines
+
+        return RayEngines(m.model_id, {k: sampling[k] for k in ("max_tokens", "temperature",
+                                                                 "seed")})
     if len(urls) > 1:
         per = m.replica_concurrency or -(-m.concurrency // len(urls))
         return ReplicaPool(urls, m.model_id, per_replica=per, **sampling)
