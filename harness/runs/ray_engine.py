@@ -227,12 +227,12 @@ class RayEngines:
 def _engine_processor(ctx: Context) -> Any:
     m, p = ctx.manifest, ctx.backend.params
     return vllm_processor(m.model_id, max_tokens=p["max_tokens"], temperature=p["temperature"],
-                          seed=p.get("seed", m.seed), concurrency=m.replicas,
+                          seed=p.get("seed", m.seed), engines=m.replicas,
                           tensor_parallel=m.tensor_parallel_size)
 
 
 def vllm_processor(model_id: str, *, max_tokens: int, temperature: float, seed: int,
-                   concurrency: int = 1, tensor_parallel: int = 1, batch_size: int = 16,
+                   engines: int, tensor_parallel: int, batch_size: int = 16,
                    engine_kwargs: dict | None = None) -> Any:
     """GPU path, no server: vLLM engines as Ray actors on the cluster's GPUs. Rows carry the
     same JSON `body` as the HTTP path; answers come back in the same `response` shape (a chat
@@ -242,7 +242,7 @@ def vllm_processor(model_id: str, *, max_tokens: int, temperature: float, seed: 
 
     config = vLLMEngineProcessorConfig(  # prepare_multimodal_stage: ray 2.60's has_image
         model_source=model_id, prepare_multimodal_stage=True, batch_size=batch_size,
-        concurrency=concurrency,
+        concurrency=engines,
         engine_kwargs={"tensor_parallel_size": tensor_parallel, "max_model_len": 4096,
                        "limit_mm_per_prompt": {"image": 1}, **(engine_kwargs or {})})
     sampling = {"max_tokens": max_tokens, "temperature": temperature, "seed": seed}
