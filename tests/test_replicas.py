@@ -125,3 +125,24 @@ def test_duplicate_base_url_is_refused_in_one_line(runs_dir, capsys):
         assert _run(runs_dir, [srv.base_url, srv.base_url + "/"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "given twice" in err
+
+
+def test_resume_may_change_the_replicas_and_records_it(runs_dir, capsys):
+    def refuse(body):
+        if body["max_tokens"] == 1:
+            return 200, chat_reply("ok")
+        return 400, {"error": {"message": "not now"}}
+
+    broken, a, b = FakeServer(refuse), FakeServer(_slow()), FakeServer(_slow())
+    with broken, a, b:
+        assert _run(runs_dir, [broken.base_url], "--limit", "8") == 1
+        run = _run_dir(runs_dir)
+        assert main(["run", "--resume", str(run), "--base-url", a.base_url,
+                     "--base-url", b.base_url]) == 0
+    m = json.loads((run / "run.json").read_text())
+    assert m["base_url"] == a.base_url and m["base_urls"] == [a.base_url, b.base_url]
+    assert m["resumes"][-1]["changed"]["base_urls"] == [[broken.base_url],
+                                                        [a.base_url, b.base_url]]
+    assert len(a.requests) > 1 and len(b.requests) > 1
+    res = json.loads((run / "results.json").read_text())
+    assert res["complete"] and res["n"] == 8
