@@ -9,7 +9,6 @@ import os
 import socket
 import stat
 import sys
-import textwrap
 
 import pytest
 
