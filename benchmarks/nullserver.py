@@ -1,7 +1,11 @@
 """A null OpenAI-compatible server on loopback: answers every chat completion at once with the
 same text, so a benchmark measures the client side only. Minimal HTTP/1.1 with keep-alive.
 
-    python benchmarks/nullserver.py PORT
+    python benchmarks/nullserver.py PORT [LATENCY_S MAX_CONCURRENT]
+
+With a latency it stands in for a GPU replica: each chat completion takes LATENCY_S and at most
+MAX_CONCURRENT are worked on at a time (the others wait their turn), so its throughput is
+MAX_CONCURRENT / LATENCY_S requests a second however many are sent.
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ ANSWER = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "mode
 MODELS = json.dumps({"object": "list", "data": [{"id": "null", "object": "model", "created": 0,
                                                  "owned_by": "bench"}]}).encode()
 HEALTH = b'{"status": "ok"}'
+
+
+LATENCY = {"s": 0.0, "slots": None}
 
 
 class Handler(asyncio.Protocol):
@@ -40,15 +47,28 @@ class Handler(asyncio.Protocol):
             self.buf = self.buf[head_end + 4 + length:]
             path = head.split(" ", 2)[1]
             body = MODELS if path.endswith("/models") else HEALTH if path == "/health" else ANSWER
-            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            if body is ANSWER and LATENCY["s"]:
+                asyncio.get_running_loop().create_task(self._later(body))
+            else:
+                self._write(body)
+
+    async def _later(self, body: bytes) -> None:
+        async with LATENCY["slots"]:
+            await asyncio.sleep(LATENCY["s"])
+        self._write(body)
+
+    def _write(self, body: bytes) -> None:
+        self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
 
 
-async def serve(port: int) -> None:
+async def serve(port: int, latency: float = 0.0, max_concurrent: int = 1) -> None:
+    LATENCY.update(s=latency, slots=asyncio.Semaphore(max_concurrent))
     server = await asyncio.get_running_loop().create_server(Handler, "127.0.0.1", port)
     async with server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(int(sys.argv[1])))
+    asyncio.run(serve(int(sys.argv[1]), *(float(sys.argv[2]), int(sys.argv[3]))
+                      if len(sys.argv) > 3 else ()))

@@ -1,11 +1,13 @@
 """Harness overhead vs a bare AsyncOpenAI loop, same images, same concurrency, same server.
 
-    python benchmarks/overhead.py [N] [CONCURRENCY]
+    python benchmarks/overhead.py [N] [CONCURRENCY] [--whole] [--real]
 
 Both sides read each image file, base64 it into the same chat message and await the answer; the
 harness also parses, scores, appends + fsyncs samples.jsonl and checks the cache (disabled here
 so every sample is a request). Run against the null server (answers at once: the client is the
-bottleneck) and, with --real, the tiny LLaVA behind `transformers serve`.
+bottleneck) and, with --real, the tiny LLaVA behind `transformers serve`. With --whole, each side
+is also timed as a whole process (interpreter start, imports, start-up included): this script
+with --bare-only vs `python -m harness run`.
 """
 from __future__ import annotations
 
@@ -61,6 +63,33 @@ def harness_rate(base_url: str, model: str, tasks_dir: Path, n: int, concurrency
     return n / (time.perf_counter() - t0)
 
 
+def whole(base_url: str, model: str, n: int, concurrency: int, max_tokens: int) -> None:
+    """Both sides as whole processes, one after the other, wall clock of each."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tasks_dir, _ = make_task(Path(tmp), n)
+        bare_cmd = [sys.executable, __file__, "--bare-only", base_url, model, str(tmp), str(n),
+                    str(concurrency), str(max_tokens)]
+        harness_cmd = [sys.executable, "-m", "harness", "run", "--task", "bench", "--tasks-dir",
+                       str(tasks_dir), "--model", model, "--base-url", base_url,
+                       "--concurrency", str(concurrency), "--max-tokens", str(max_tokens),
+                       "--no-cache", "--output-dir", str(Path(tmp) / "r")]
+        walls = []
+        for cmd in (bare_cmd, harness_cmd):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            walls.append(time.perf_counter() - t0)
+    b, h = n / walls[0], n / walls[1]
+    print(f"whole processes: n={n} concurrency={concurrency}: bare AsyncOpenAI {b:,.0f} "
+          f"samples/s ({walls[0]:.1f} s), harness run {h:,.0f} samples/s ({walls[1]:.1f} s), "
+          f"ratio {h / b:.2f}")
+
+
+def bare_only(argv: list[str]) -> None:
+    base_url, model, root, n, concurrency, max_tokens = argv
+    files = sorted((Path(root) / "images").iterdir())[:int(n)]
+    asyncio.run(bare(base_url, model, files, int(concurrency), int(max_tokens)))
+
+
 def compare(base_url: str, model: str, n: int, concurrency: int, max_tokens: int,
             label: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,6 +102,8 @@ def compare(base_url: str, model: str, n: int, concurrency: int, max_tokens: int
 
 
 def main() -> None:
+    if "--bare-only" in sys.argv:
+        return bare_only(sys.argv[sys.argv.index("--bare-only") + 1:])
     n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 3000
     conc = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else 32
     port = free_port()
@@ -81,6 +112,8 @@ def main() -> None:
     try:
         wait_health(port)
         compare(f"http://127.0.0.1:{port}/v1", "null", n, conc, 64, "null server")
+        if "--whole" in sys.argv:
+            whole(f"http://127.0.0.1:{port}/v1", "null", n, conc, 64)
     finally:
         srv.terminate()
         srv.wait()

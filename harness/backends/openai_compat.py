@@ -127,10 +127,12 @@ class OpenAIBackend:
                        extra_body: dict | None = None) -> Answer:
         """The answer, or RequestError with a kind and a one-line reason."""
         t0 = time.perf_counter()
-        try:
-            resp = await asyncio.wait_for(self.client.chat.completions.create(
-                model=self.model, messages=messages, extra_body=extra_body, **self.params),
-                self.timeout)
+        body = {"model": self.model, "messages": messages, **self.params, **(extra_body or {})}
+        try:  # a plain POST: the client's typed-params walk over a megabyte of base64 and its
+            # response models cost more than the rest of a sample's work; the reply is checked
+            # by answer_from_json instead
+            resp = await asyncio.wait_for(self.client.post(
+                "/chat/completions", body=body, cast_to=object), self.timeout)
         except (asyncio.TimeoutError, openai.APITimeoutError):
             raise RequestError(f"timeout: no complete answer within {self.timeout:g} s",
                                kind="transport", retryable=True) from None
@@ -146,28 +148,32 @@ class OpenAIBackend:
         except Exception as e:  # invalid JSON, HTML, a body the client cannot model
             raise RequestError(f"server: invalid reply ({type(e).__name__}: "
                                f"{_short(str(e), 120)})", kind="server", retryable=True) from None
-        return _answer(resp, time.perf_counter() - t0)
+        return answer_from_json(resp, time.perf_counter() - t0)
 
     async def close(self) -> None:
         await self.client.close()
 
 
-def _answer(resp: Any, latency: float) -> Answer:
-    """Check the reply's shape: a chat completion with one choice whose content is text."""
-    choices = getattr(resp, "choices", None)
+def answer_from_json(body: Any, latency: float) -> Answer:
+    """Check a reply (JSON as parsed, or text when it was not JSON) for the shape of a chat
+    completion with one choice whose content is text; used for this client's replies and for
+    those Ray Data's HTTP stage receives."""
+    choices = body.get("choices") if isinstance(body, dict) else None
     if not isinstance(choices, list):
-        err = resp.get("error") if isinstance(resp, dict) else getattr(resp, "error", None)
+        err = body.get("error") if isinstance(body, dict) else None
         why = f"an error body {_short(str(err), 160)}" if err else \
-            f"not a chat completion: {_short(str(resp), 80)}"
+            f"not a chat completion: {_short(str(body), 80)}"
         raise RequestError(f"server: invalid reply, {why}", kind="server", retryable=True)
     if not choices:
         raise RequestError("server: reply has no choices", kind="server", retryable=True)
-    choice = choices[0]
-    content = getattr(getattr(choice, "message", None), "content", None)
+    choice = choices[0] if isinstance(choices[0], dict) else {}
+    message = choice.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
     if content is not None and not isinstance(content, str):
         raise RequestError(f"server: answer content is {type(content).__name__}, not text",
                            kind="server")
-    return Answer(content or "", latency, getattr(choice, "finish_reason", None))
+    reason = choice.get("finish_reason")
+    return Answer(content or "", latency, reason if isinstance(reason, str) else None)
 
 
 def _plain(entry: Any) -> dict | None:

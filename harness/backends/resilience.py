@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, TypeVar
+from typing import Awaitable, Callable, Sequence, TypeVar
 
 from harness.backends.base import RequestError
 
@@ -33,7 +33,7 @@ class StopRun(Exception):
 
 @dataclass
 class Resilience:
-    health_url: str | None
+    health_url: str | Sequence[str] | None  # several: replicas; any one answering will do
     max_retries: int  # per request
     retry_budget: int  # whole run
     max_outage_s: float
@@ -111,10 +111,16 @@ class Resilience:
     def _healthy(self) -> bool:  # runs in a thread; plain urllib keeps it independent of the client
         if self.health_url is None:
             return True
-        try:
-            with urllib.request.urlopen(self.health_url, timeout=3) as r:
-                return r.status < 500
-        except urllib.error.HTTPError as e:
-            return e.code < 500  # it answers, even if /health itself is unknown (404)
-        except (urllib.error.URLError, OSError):
-            return False
+        urls = [self.health_url] if isinstance(self.health_url, str) else self.health_url
+        return any(answers_health(u) for u in urls)
+
+
+def answers_health(url: str, timeout: float = 3) -> bool:
+    """GET url answers with any status below 500 (even a 404: the server is up)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status < 500
+    except urllib.error.HTTPError as e:
+        return e.code < 500
+    except (urllib.error.URLError, OSError):
+        return False

@@ -16,9 +16,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
 from harness.errors import ServerError
-
-
 
 
 def free_port() -> int:
@@ -37,13 +36,49 @@ def vllm_available() -> bool:
 
 
 def vllm_command(model_id: str, port: int, served_name: str | None = None,
-                 extra: list[str] | None = None) -> list[str]:
-    """`vllm serve` for one image per prompt on loopback."""
+                 extra: list[str] | None = None, tensor_parallel: int = 1,
+                 data_parallel: int = 1) -> list[str]:
+    """`vllm serve` for one image per prompt on loopback; tensor / data parallelism are vLLM's
+    own (one API server over tensor_parallel x data_parallel GPUs)."""
     cmd = ["vllm", "serve", model_id, "--host", "127.0.0.1", "--port", str(port),
            "--limit-mm-per-prompt", '{"image": 1}']
     if served_name:
         cmd += ["--served-model-name", served_name]
+    if tensor_parallel > 1:
+        cmd += ["--tensor-parallel-size", str(tensor_parallel)]
+    if data_parallel > 1:
+        cmd += ["--data-parallel-size", str(data_parallel)]
     return cmd + list(extra or [])
+
+
+def visible_gpus() -> list[str] | None:
+    """The GPUs this process may use: CUDA_VISIBLE_DEVICES, else nvidia-smi's list, else None
+    (unknown)."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [g.strip() for g in env.split(",") if g.strip()]
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def gpu_groups(replicas: int, per_replica: int, visible: list[str] | None) -> list[str | None]:
+    """CUDA_VISIBLE_DEVICES for each replica: consecutive groups of `per_replica` GPUs. One
+    replica leaves the environment as it is (None)."""
+    if replicas == 1:
+        return [None]
+    need = replicas * per_replica
+    gpus = visible if visible is not None else [str(i) for i in range(need)]
+    if len(gpus) < need:
+        raise ServerError(f"--replicas {replicas} with {per_replica} GPU(s) each needs {need} "
+                          f"GPUs, and {len(gpus)} are visible ({','.join(gpus) or 'none'}); "
+                          "lower --replicas or --tensor-parallel-size / --data-parallel-size")
+    return [",".join(gpus[i * per_replica:(i + 1) * per_replica]) for i in range(replicas)]
 
 
 def transformers_command(model_dir: str, port: int) -> list[str]:
@@ -74,6 +109,11 @@ class ManagedServer:
         self.stop()
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process, without waiting for it to be ready."""
         if port_busy(self.port):
             raise ServerError(f"port {self.port} on 127.0.0.1 is already in use; pick another")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +126,9 @@ class ManagedServer:
             raise ServerError(f"cannot start {self.cmd[0]}: {e}") from None
         finally:
             log.close()
+
+    def wait_ready(self) -> None:
+        """Wait for /health; on failure (or Ctrl-C) the process group is stopped."""
         try:
             self._wait_healthy()
         except BaseException:
@@ -118,7 +161,10 @@ class ManagedServer:
 
     def stop(self, grace: float = 10.0) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
+            return
+        if proc.poll() is not None:  # the leader died (e.g. out of memory): its workers may not
+            _reap_group(proc.pid)
             return
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
             try:
@@ -161,3 +207,39 @@ def _group_running(pgid: int) -> bool:
         if int(fields[2]) == pgid and fields[0] != "Z":
             return True
     return False
+
+
+class ManagedGroup:
+    """Several servers started together (all launched, then each waited for) and stopped
+    together: a failure or Ctrl-C while any starts stops every one of them."""
+
+    def __init__(self, servers: list[ManagedServer]) -> None:
+        self.servers = servers
+
+    @property
+    def base_urls(self) -> list[str]:
+        return [s.base_url for s in self.servers]
+
+    def __enter__(self) -> "ManagedGroup":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        try:
+            for server in self.servers:
+                server.launch()
+            for server in self.servers:
+                server.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Every group at once (each gets its own SIGTERM grace period, not one after another)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, len(self.servers))) as pool:
+            list(pool.map(lambda server: server.stop(), self.servers))

@@ -16,6 +16,8 @@ from harness.manifest import RunOptions, flag
 def add_run_options(p: argparse.ArgumentParser) -> None:
     for name, field in RunOptions.model_fields.items():
         meta: dict = field.json_schema_extra or {}  # type: ignore[assignment]
+        if meta.get("cli") is False:
+            continue
         default = field.default
         shown = "unset" if default is None else (repr(default) if default == "" else default)
         help_text = field.description or ""
@@ -25,6 +27,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         choices = _choices(field.annotation)
         if field.annotation is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
+        elif meta.get("repeat"):
+            kwargs.update(action="append", metavar=meta.get("metavar"))
         else:
             kwargs["metavar"] = meta.get("metavar") or (None if choices else _metavar(field))
             if choices:
@@ -47,4 +51,9 @@ def _choices(annotation: Any) -> list[str] | None:
 def run_options(args: argparse.Namespace) -> RunOptions:
     """The options given on the command line (validated; unset ones keep their default)."""
     given = {k: getattr(args, k) for k in RunOptions.model_fields if hasattr(args, k)}
+    for name, field in RunOptions.model_fields.items():
+        into = (field.json_schema_extra or {}).get("repeat")  # type: ignore[union-attr]
+        if into and isinstance(given.get(name), list):
+            given[into] = given[name]
+            given[name] = given[name][0]
     return RunOptions.parse(given)

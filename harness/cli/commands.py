@@ -28,6 +28,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                         on_start=lambda r: _started(args, r)))
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from harness.runs.merge import merge
+
+    return _report(*merge(args.run_dirs, args.output_dir))
+
+
 def _report(rundir, res: dict) -> int:
     from harness.cli.tables import results_table
 

@@ -102,6 +102,13 @@ def build_parser(run_flags: bool = True) -> argparse.ArgumentParser:
                    help="continue an unfinished run (options that change results are refused)")
     _plugin_args(r)
 
+    mg = cmd("merge", "join the run dirs of `harness run --shard K/N` into one run dir",
+             commands.cmd_merge)
+    mg.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR",
+                    help="the run dir of every shard, 1/N to N/N")
+    mg.add_argument("--output-dir", type=Path, metavar="DIR",
+                    help="runs root for the merged run (default: $HARNESS_RUNS_DIR, else ./runs)")
+
     ls = cmd("ls", "list run directories with their headline numbers", commands.cmd_ls)
     ls.add_argument("--output-dir", type=Path, metavar="DIR",
                     help="runs root to list (default: $HARNESS_RUNS_DIR, else ./runs)")

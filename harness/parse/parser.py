@@ -16,7 +16,7 @@ from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CLAUSE_OPENERS, CONNECTORS, COORDINATORS,
                                    COPULAS, CORRECTIONS, INVERSION_VERBS, MAX_NGRAM, NEGATORS,
                                    NON_NOUN_ENDINGS, QUANTIFIERS, REFUSAL_CUES, REFUSAL_PHRASES,
-                                   STOP, TOKEN_RE, deletes, normalise, stem, variants)
+                                   STOP, TOKEN_RE, deletes, normalise, variants)
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Senses, Word
 from harness.parse.trace import Trace

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
 
-from harness.backends.base import RequestError
+from harness.backends.base import Answer, RequestError
 from harness.backends.cache import ResponseCache, cacheable, request_key
 from harness.backends.resilience import Resilience, StopRun
 from harness.errors import HarnessError, RunError
@@ -82,15 +82,7 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context,
     state: dict[str, Any] = {"consecutive": 0, "abort": None}
 
     def record(rec: SampleRecord, flush: bool = True) -> None:
-        try:
-            rundir.append(rec, flush)
-        except HarnessError as e:
-            state["abort"] = str(e)
-            return
-        except OSError as e:  # a write that failed below the store's own handling
-            state["abort"] = str(write_error(rundir.samples, e))
-            return
-        ctx.progress.update(error=rec.error is not None)
+        state["abort"] = write_record(rundir, ctx, rec, flush) or state["abort"]
 
     async def produce() -> None:
         inline = 0
@@ -146,6 +138,20 @@ async def evaluate(samples: Iterable[Sample], done: set[str], ctx: Context,
     if state["abort"]:
         raise RunError(f"stopped: {state['abort']}; finished samples are kept, continue with "
                        f"`harness run --resume {rundir.path}`")
+
+
+def write_record(rundir: RunDir, ctx: Context, rec: SampleRecord,
+                 flush: bool = True) -> str | None:
+    """Append one record and count it; returns why the run must stop when it cannot be
+    written (disk full, unwritable), else None."""
+    try:
+        rundir.append(rec, flush)
+    except HarnessError as e:
+        return str(e)
+    except OSError as e:  # a write that failed below the store's own handling
+        return str(write_error(rundir.samples, e))
+    ctx.progress.update(error=rec.error is not None)
+    return None
 
 
 def _slow(s: Sample, ctx: "Context") -> bool:
@@ -208,6 +214,11 @@ async def _ask(prep: _Prepared, ctx: Context) -> SampleRecord:
     messages = ctx.prompt.render(prep.url, **(prep.variables or {}))
     answer = await ctx.resilience.call(
         lambda: ctx.backend.complete(messages, ctx.prompt.extra_body))
+    return await answered(prep, ctx, answer)
+
+
+async def answered(prep: _Prepared, ctx: Context, answer: Answer) -> SampleRecord:
+    """A fresh answer: into the cache (when worth keeping), then parsed and scored."""
     if ctx.cache is not None and prep.key and cacheable(answer.text, answer.finish_reason):
         ctx.cache.put(prep.key, ctx.manifest.model_id, answer.text)
     return await _finish(prep, ctx, answer.text, answer.latency_s, answer.finish_reason)

@@ -22,6 +22,7 @@ from harness.errors import HarnessError, OptionError, RunError
 from harness.manifest import PromptContent, RunManifest, RunOptions, flag
 from harness.prompts.prompt import Prompt, load_prompt, parse_prompt
 from harness.resources import version
+from harness.runs.shard import apply_shard
 from harness.secrets import check_base_url
 from harness.store import RunDir, now_iso
 from harness.tasks.registry import get_task
@@ -79,24 +80,29 @@ def space_of(m: RunManifest) -> LabelSpace:
     return label_space(m.label_space)
 
 
-def new_run(opts: RunOptions, registry: Registry, root: Path | None = None,
-            shard: str | None = None) -> Plan:
+def new_run(opts: RunOptions, registry: Registry, root: Path | None = None) -> Plan:
     task = registry.task(opts.task)
     classifier = is_classifier(opts.model)
     prompt = None if classifier else registry.prompt(opts.prompt or task.prompt)
-    base_url = _base_url(opts, classifier)
+    if opts.engine == "ray" and (classifier or opts.backend != "openai"):
+        raise OptionError("--engine ray sends requests to an OpenAI-compatible server; it "
+                          "cannot run an in-process model (--backend transformers, hf:...)")
+    urls = _base_urls(opts, classifier)
+    base_url = urls[0] if urls else None
     space = task.space()
-    selection = task.select(opts.data_dir, opts.limit, opts.seed)
+    selection = apply_shard(task.select(opts.data_dir, opts.limit, opts.seed), opts.shard)
     model_id = opts.model[len(PREFIX):] if classifier else resolve(opts.model)[0]
     values = opts.model_dump()
-    values.update(task=task.name, base_url=base_url, prompt=prompt.name if prompt else None,
+    values.update(_launch_options(opts, bool(urls) or classifier or opts.backend != "openai"))
+    values.update(task=task.name, base_url=base_url, base_urls=urls,
+                  prompt=prompt.name if prompt else None,
                   backend="hf-classifier" if classifier else opts.backend,
                   data_dir=str(Path(opts.data_dir).resolve()) if opts.data_dir else None)
     manifest = RunManifest(
         **values, model_id=model_id, label_space=space.name,
         label_space_wnids=None if task.space_name in BUILTIN_SPACES else list(space.wnids),
         prompt_content=content_of(prompt) if prompt else None,
-        data_fingerprint=selection.fingerprint, n_samples=selection.total, shard=shard,
+        data_fingerprint=selection.fingerprint, n_samples=selection.total,
         managed_server=base_url is None and not classifier and opts.backend == "openai",
         versions=versions(), machine=machine(), harness_version=version(), created=now_iso())
     _hint_unfinished(manifest, root)
@@ -128,10 +134,15 @@ def _hint_unfinished(m: RunManifest, root: Path | None) -> None:
             return
 
 
-def _base_url(opts: RunOptions, classifier: bool) -> str | None:
+def _base_urls(opts: RunOptions, classifier: bool) -> list[str]:
+    """Every replica's checked URL; [] for in-process backends and a launched server."""
     if classifier or opts.backend == "transformers":
-        return None
-    url = opts.base_url or env_base_url()
+        return []
+    if opts.base_urls:
+        return _checked(opts.base_urls)
+    url = env_base_url()
+    if url is None and opts.engine == "ray":
+        return []  # no server: vLLM engines as Ray actors (checked before the first sample)
     if url is None:
         from harness.backends.server import vllm_available
 
@@ -140,8 +151,35 @@ def _base_url(opts: RunOptions, classifier: bool) -> str | None:
                            "HARNESS_BASE_URL) to attach, or `pip install 'harness-vlm[vllm]'` "
                            f"on a GPU box to let the harness launch vLLM for {opts.model!r} "
                            f"({resolve(opts.model)[0]})")
-        return None
-    return check_base_url(url, "--base-url" if opts.base_url else "HARNESS_BASE_URL")
+        return []
+    return [check_base_url(url, "HARNESS_BASE_URL")]
+
+
+LAUNCH = ("tensor_parallel_size", "data_parallel_size", "replicas")
+
+
+def _launch_options(opts: RunOptions, attached: bool) -> dict[str, Any]:
+    """Launch options only where the harness launches vLLM; there, a default --concurrency
+    grows with the engines it starts (each batches many requests)."""
+    if attached:
+        wrong = [name for name in LAUNCH if getattr(opts, name) != 1]
+        if wrong:
+            raise OptionError(f"{flag(wrong[0])} sets up a vLLM the harness launches, and this "
+                              "run attaches to a server (--base-url / HARNESS_BASE_URL) or "
+                              "needs none; give each running replica with --base-url instead")
+        return {}
+    if "concurrency" in opts.model_fields_set:
+        return {}
+    return {"concurrency": min(4096, opts.concurrency * opts.replicas *
+                               opts.data_parallel_size)}
+
+
+def _checked(urls: Sequence[str]) -> list[str]:
+    out = [check_base_url(u) for u in urls]
+    twice = sorted({u for u in out if out.count(u) > 1})
+    if twice:
+        raise OptionError(f"--base-url {twice[0]} is given twice; give each replica once")
+    return out
 
 
 def resume_run(path: Path, opts: RunOptions, registry: Registry) -> Plan:
@@ -152,7 +190,7 @@ def resume_run(path: Path, opts: RunOptions, registry: Registry) -> Plan:
     prompt = None if m.backend == "hf-classifier" else _resumed_prompt(m, given.pop("prompt",
                                                                                   None), registry)
     m = _merge(m, given)
-    selection = task.select(m.data_dir, m.limit, m.seed)
+    selection = apply_shard(task.select(m.data_dir, m.limit, m.seed), m.shard)
     if selection.fingerprint != m.data_fingerprint:
         raise RunError(f"{rundir.path}: the task's data changed since this run started "
                        "(fingerprint differs); start a new run instead of resuming")
@@ -166,6 +204,8 @@ def _merge(m: RunManifest, given: dict[str, Any]) -> RunManifest:
         old = getattr(m, name)
         if name == "base_url" and new is not None:
             new = check_base_url(new)
+        if name == "base_urls":
+            new = _checked(new)
         if name == "data_dir" and new is not None:
             new = str(Path(new).resolve())
         if new == old:

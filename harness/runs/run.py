@@ -16,6 +16,7 @@ from harness.backends.cache import ResponseCache
 from harness.backends.classifier import HFClassifier
 from harness.backends.models import resolve
 from harness.backends.openai_compat import OpenAIBackend, health_url
+from harness.backends.replicas import ReplicaPool
 from harness.backends.resilience import Resilience
 from harness.errors import BackendError, RunError, ServerError
 from harness.manifest import RunManifest, RunOptions
@@ -52,13 +53,13 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
         log.warning(f"resuming {rundir.path}: {len(done)} of {m.n_samples} samples already done")
     server = None
     try:
-        if m.managed_server:
+        if m.managed_server and m.engine != "ray":  # with Ray, engines run as Ray actors
             server = _start_vllm(m, rundir)
-        backend = _backend(plan, server.base_url if server else m.base_url)
-        ctx = _context(plan, backend, server.base_url if server else m.base_url, progress,
-                       len(done))
+        urls = server.base_urls if server else m.base_urls
+        backend = _backend(plan, urls)
+        ctx = _context(plan, backend, urls, progress, len(done))
         try:
-            asyncio.run(_session(plan, ctx, done, on_start))
+            asyncio.run(_session(plan, ctx, done, on_start, urls))
         finally:
             if ctx.cache is not None:
                 if ctx.cache.hits:
@@ -82,7 +83,7 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
 
 
 async def _session(plan: Plan, ctx: Context, done: set[str],
-                   on_start: Callable[[RunDir], None] | None) -> None:
+                   on_start: Callable[[RunDir], None] | None, urls: list[str]) -> None:
     """Check the backend, record what it reports, evaluate; one event loop for all of it (an
     HTTP client's connections belong to the loop that opened them)."""
     try:
@@ -90,12 +91,17 @@ async def _session(plan: Plan, ctx: Context, done: set[str],
         plan.rundir.write_manifest(plan.manifest)
         if on_start:
             on_start(plan.rundir)
-        await evaluate(plan.selection.samples, done, ctx, plan.rundir)
+        if plan.manifest.engine == "ray":
+            from harness.runs.ray_engine import evaluate_ray
+
+            await evaluate_ray(plan.selection.samples, done, ctx, plan.rundir, urls)
+        else:
+            await evaluate(plan.selection.samples, done, ctx, plan.rundir)
     finally:
         await ctx.backend.close()
 
 
-def _backend(plan: Plan, base_url: str | None) -> Any:
+def _backend(plan: Plan, urls: list[str]) -> Any:
     m = plan.manifest
     if m.backend == "hf-classifier":
         return HFClassifier(m.model_id, plan.space)
@@ -104,15 +110,24 @@ def _backend(plan: Plan, base_url: str | None) -> Any:
 
         return TransformersBackend(m.model_id, max_tokens=m.max_tokens, seed=m.seed,
                                    temperature=m.temperature)
-    assert base_url is not None
-    return OpenAIBackend(base_url, m.model_id, max_tokens=m.max_tokens,
-                         temperature=m.temperature, seed=m.seed, timeout=m.timeout_s)
+    sampling = {"max_tokens": m.max_tokens, "temperature": m.temperature, "seed": m.seed,
+                "timeout": m.timeout_s}
+    if not urls:  # --engine ray with no server: vLLM engines as Ray actors
+        from harness.runs.ray_engine import RayEngines
+
+        return RayEngines(m.model_id, {k: sampling[k] for k in ("max_tokens", "temperature",
+                                                                 "seed")})
+    if len(urls) > 1:
+        per = m.replica_concurrency or -(-m.concurrency // len(urls))
+        return ReplicaPool(urls, m.model_id, per_replica=per, **sampling)
+    return OpenAIBackend(urls[0], m.model_id, **sampling)
 
 
-def _context(plan: Plan, backend: Any, base_url: str | None,
+def _context(plan: Plan, backend: Any, urls: list[str],
              progress: ProgressFactory | None, done: int) -> Context:
     m = plan.manifest
-    resilience = Resilience(health_url(base_url) if base_url else None, m.max_retries,
+    base_url = urls[0] if urls else None
+    resilience = Resilience([health_url(u) for u in urls] or None, m.max_retries,
                             m.retry_budget, m.max_outage_s)
     sink = progress(m.n_samples, done) if progress else _Silent()
     return Context(backend, plan.prompt, parser_for(plan.space), m, resilience,
@@ -133,8 +148,10 @@ def _discard(rundir: RunDir) -> None:
 
 
 def managed_vllm(model: str, log_path: Path, extra: tuple[str, ...] = (),
-                 port: int | None = None):
-    """A ManagedServer running `vllm serve` with the model's profile (not started yet)."""
+                 port: int | None = None, *, tensor_parallel: int = 1, data_parallel: int = 1,
+                 gpus: str | None = None):
+    """A ManagedServer running `vllm serve` with the model's profile (not started yet); `gpus`:
+    its CUDA_VISIBLE_DEVICES (None: inherited)."""
     from harness.backends.server import ManagedServer, free_port, vllm_available, vllm_command
 
     if not vllm_available():
@@ -143,19 +160,36 @@ def managed_vllm(model: str, log_path: Path, extra: tuple[str, ...] = (),
     model_id, profile = resolve(model)
     port = port or free_port()
     args = list(profile.vllm_args if profile else ()) + list(extra)
-    cmd = vllm_command(model_id, port, extra=args)
-    log.warning(f"starting vLLM: {' '.join(cmd)} (log: {log_path})")
-    return ManagedServer(cmd, port, log_path)
+    cmd = vllm_command(model_id, port, extra=args, tensor_parallel=tensor_parallel,
+                       data_parallel=data_parallel)
+    on = f" on GPUs {gpus}" if gpus is not None else ""
+    log.warning(f"starting vLLM{on}: {' '.join(cmd)} (log: {log_path})")
+    return ManagedServer(cmd, port, log_path, env={"CUDA_VISIBLE_DEVICES": gpus}
+                         if gpus is not None else None)
+
+
+def managed_replicas(m: RunManifest, folder: Path):
+    """`--replicas` vLLM servers (not started), each on its own group of GPUs, logs in folder
+    (server.log, server-2.log, ...)."""
+    from harness.backends.server import ManagedGroup, gpu_groups, visible_gpus
+
+    per = m.tensor_parallel_size * m.data_parallel_size
+    groups = gpu_groups(m.replicas, per, visible_gpus() if m.replicas > 1 else None)
+    return ManagedGroup([
+        managed_vllm(m.model, folder / ("server.log" if i == 0 else f"server-{i + 1}.log"),
+                     tuple(m.server_args.split()), tensor_parallel=m.tensor_parallel_size,
+                     data_parallel=m.data_parallel_size, gpus=g)
+        for i, g in enumerate(groups)])
 
 
 def _start_vllm(m: RunManifest, rundir: RunDir):
-    server = managed_vllm(m.model, rundir.path / "server.log", tuple(m.server_args.split()))
     try:
-        server.start()
+        group = managed_replicas(m, rundir.path)
+        group.start()
     except ServerError as e:
         (rundir.path / "FAILED").write_text(f"{e}\n")
         raise RunError(str(e)) from None
-    return server
+    return group
 
 
 def finalize(rundir: RunDir) -> dict:
