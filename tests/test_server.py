@@ -140,3 +140,28 @@ def test_harness_serve_runs_until_interrupted(tiny_llava, tmp_path):
     assert proc.wait(60) == 0
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.slow
+def test_harness_serve_replicas_starts_and_stops_every_server(tiny_llava, tmp_path):
+    import signal
+    import subprocess
+    import urllib.request
+
+    env = {**os.environ, "PATH": f"{_vllm_shim(tmp_path)}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", tiny_llava, "--replicas",
+                             "2", "--log", str(tmp_path / "serve.log")], stdout=subprocess.PIPE,
+                            text=True, env=env, preexec_fn=default_sigint)
+    line = proc.stdout.readline()
+    assert line.count("--base-url ") == 2, line
+    ports = [int(u.rsplit(":", 1)[1].split("/")[0]) for u in
+             line.split(" at ", 1)[1].split(" (", 1)[0].split(", ")]
+    assert len(set(ports)) == 2
+    for port in ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as r:
+            assert r.status == 200
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 0
+    for port in ports:
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0

@@ -93,20 +93,32 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Start vLLM with the model's profile, print its base URL, stop it on Ctrl-C/SIGTERM."""
+    """Start vLLM with the model's profile (`--replicas N`: N servers on N groups of GPUs),
+    print the base URLs and the `harness run` line that uses them all, stop them on
+    Ctrl-C/SIGTERM."""
     import signal
     import time
 
     from harness.backends.models import resolve
+    from harness.backends.server import ManagedGroup, gpu_groups, visible_gpus
     from harness.runs.run import managed_vllm
 
-    server = managed_vllm(args.model, args.log, tuple(args.server_args.split()), args.port)
+    tp, n = args.tensor_parallel_size, args.replicas
+    groups = gpu_groups(n, tp, visible_gpus() if n > 1 else None)
+    logs = [args.log] + [args.log.with_name(f"{args.log.stem}-{i + 1}{args.log.suffix}")
+                         for i in range(1, n)]
+    group = ManagedGroup([
+        managed_vllm(args.model, logs[i],
+                     tuple(args.server_args.split()), args.port if i == 0 else None,
+                     tensor_parallel=tp, gpus=g)
+        for i, g in enumerate(groups)])
     signal.signal(signal.SIGTERM, _interrupt)
-    with server:
-        print(f"serving {resolve(args.model)[0]} at {server.base_url} (Ctrl-C stops it); run "
-              f"with: harness run --model {args.model} --base-url {server.base_url}", flush=True)
+    with group:
+        urls = " ".join(f"--base-url {u}" for u in group.base_urls)
+        print(f"serving {resolve(args.model)[0]} at {', '.join(group.base_urls)} (Ctrl-C stops "
+              f"it); run with: harness run --model {args.model} {urls}", flush=True)
         try:
-            while server.proc is not None and server.proc.poll() is None:
+            while all(s.proc is not None and s.proc.poll() is None for s in group.servers):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
