@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
+from typing import Any
 
 from harness.errors import OptionError
 
@@ -24,8 +25,27 @@ def api_key() -> str:
     return next((os.environ[v] for v in API_KEY_VARS[:2] if os.environ.get(v)), "EMPTY")
 
 
+MIN_SECRET = 8  # shorter values ("EMPTY", "none", "null") are placeholders, not secrets
+
+
 def known_secrets() -> list[str]:
-    return [os.environ[v] for v in API_KEY_VARS if len(os.environ.get(v, "")) >= 4]
+    """The key values the harness was given; placeholders are not secrets, and masking them
+    would rewrite ordinary words (and JSON's null)."""
+    return [os.environ[v] for v in API_KEY_VARS if len(os.environ.get(v, "")) >= MIN_SECRET]
+
+
+def scrub_values(obj: Any) -> Any:
+    """`obj` (JSON-like) with `scrub` applied to every string in it: for what is written as
+    JSON, so masking can never break the document's syntax."""
+    if not known_secrets():
+        return obj
+    if isinstance(obj, str):
+        return scrub(obj)
+    if isinstance(obj, dict):
+        return {k: scrub_values(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub_values(v) for v in obj]
+    return obj
 
 
 def scrub(text: str) -> str:

@@ -160,3 +160,24 @@ def test_broken_cache_file_does_not_stop_the_run(tmp_path, capsys, monkeypatch):
     with FakeServer(lambda b: (200, chat_reply("a tench"))) as srv:
         assert _run(srv.base_url, tmp_path / "runs", "--limit", "2", "--cache") == 0
     assert "unusable" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("placeholder", ["null", "none", "EMPTY"])
+def test_a_placeholder_key_does_not_rewrite_the_records(tmp_path, capsys, monkeypatch,
+                                                        placeholder):
+    monkeypatch.setenv("OPENAI_API_KEY", placeholder)
+    with FakeServer(lambda b: (200, chat_reply("no idea, none of these"))) as srv:
+        assert _run(srv.base_url, tmp_path / "runs", "--limit", "3") == 0
+    recs = _lines(_one(tmp_path / "runs"))  # every line still parses
+    assert len(recs) == 3 and all(r["response"] == "no idea, none of these" for r in recs)
+    assert all(r["pred_wnid"] is None for r in recs)
+
+
+def test_a_corrupt_last_line_with_a_newline_is_an_error_not_a_silent_drop(tmp_path, capsys):
+    with FakeServer(lambda b: (200, chat_reply("a tench"))) as srv:
+        assert _run(srv.base_url, tmp_path / "runs", "--limit", "3") == 0
+        run = _one(tmp_path / "runs")
+        lines = (run / "samples.jsonl").read_text().splitlines()
+        (run / "samples.jsonl").write_text("\n".join(lines[:2] + ['{"id": "x", ***}']) + "\n")
+        assert main(["run", "--resume", str(run)]) == 2
+    assert "line 3 is not a sample record" in capsys.readouterr().err

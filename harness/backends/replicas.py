@@ -78,6 +78,10 @@ class ReplicaPool:
         return {**identities[0], "replicas": list(identities)}
 
     async def complete(self, messages: list[dict], extra_body: dict | None = None) -> Answer:
+        """At most one failover per replica for one call: a request that every replica fails
+        (a slow model times out everywhere) goes back to the retry policy, which counts it,
+        instead of bouncing between replicas for ever."""
+        tried: set[int] = set()
         while True:
             replica = await self._acquire()
             try:
@@ -86,7 +90,9 @@ class ReplicaPool:
                 if not failed_replica(e):
                     raise
                 self._take_out(replica, e)
-                if not any(r.healthy for r in self.replicas):
+                tried.add(id(replica))
+                if len(tried) >= len(self.replicas) or not any(r.healthy
+                                                               for r in self.replicas):
                     raise
                 continue  # sent again at once to a replica that still answers
             finally:

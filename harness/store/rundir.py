@@ -5,7 +5,7 @@ and fsync'd at least once a second and on close (a power cut loses at most that 
 last line is detected on resume, cut off, and that sample redone. One writer at a time: `lock()`
 holds an flock on `.lock` for the life of the writer, so a second `--resume` or a `harness score`
 of a run still being written is refused instead of duplicating or losing lines. Every line
-written passes through `secrets.scrub`.
+written has its strings passed through `secrets.scrub`.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Iterator
 
 from harness.errors import StoreError
 from harness.scoring.record import SampleRecord
-from harness.secrets import scrub
+from harness.secrets import scrub_values
 
 if TYPE_CHECKING:  # pydantic costs ~0.1 s to import: `harness ls` reads run.json lazily
     from harness.manifest import RunManifest
@@ -85,7 +85,8 @@ class RunDir:
                              f"({str(e).splitlines()[0]})") from None
 
     def write_manifest(self, manifest: "RunManifest") -> None:
-        _atomic_write(self.run_json, scrub(manifest.to_json()))
+        body = scrub_values(manifest.model_dump(mode="json", by_alias=True))
+        _atomic_write(self.run_json, json.dumps(body, indent=2) + "\n")
 
     @contextmanager
     def lock(self) -> Iterator["RunDir"]:
@@ -133,8 +134,8 @@ class RunDir:
                     raise ValueError("not a sample record")
                 rec = SampleRecord.from_dict(raw)
             except (ValueError, TypeError):
-                if i == len(lines) - 1:
-                    break  # torn by a crash mid-write: cut off and redo
+                if i == len(lines) - 1 and not line.endswith(b"\n"):
+                    break  # torn by a crash mid-write (no newline yet): cut off and redo
                 raise StoreError(f"{self.samples}: line {i + 1} is not a sample record; "
                                  "fix or delete that line, then resume") from None
             records[rec.id] = rec
@@ -161,7 +162,7 @@ class RunDir:
         try:
             if self._fh is None:
                 self._fh = self.samples.open("a", encoding="utf-8")
-            self._fh.write(scrub(json.dumps(record.to_dict(), ensure_ascii=False)) + "\n")
+            self._fh.write(_line(record))
             if flush:
                 self.flush()
         except OSError as e:
@@ -207,19 +208,22 @@ class RunDir:
 
     def write_results(self, results: dict) -> None:
         try:
-            _atomic_write(self.results, scrub(json.dumps(results, indent=2) + "\n"))
+            _atomic_write(self.results, json.dumps(scrub_values(results), indent=2) + "\n")
         except OSError as e:
             raise write_error(self.results, e) from None
 
     def rewrite_samples(self, records: list[SampleRecord]) -> None:
         """Replace samples.jsonl atomically (used by `harness score`, under the lock)."""
         self.close()
-        body = "".join(scrub(json.dumps(r.to_dict(), ensure_ascii=False)) + "\n"
-                       for r in records)
+        body = "".join(_line(r) for r in records)
         try:
             _atomic_write(self.samples, body)
         except OSError as e:
             raise write_error(self.samples, e) from None
+
+
+def _line(record: SampleRecord) -> str:
+    return json.dumps(scrub_values(record.to_dict()), ensure_ascii=False) + "\n"
 
 
 def write_error(path: Path, e: OSError) -> StoreError:
