@@ -135,10 +135,13 @@ class RunOptions(BaseModel):
             return cls(**values)
         except ValidationError as e:
             err = e.errors()[0]
-            name = str(err["loc"][0]) if err["loc"] else "?"
-            got = values.get(name, err.get("input"))
             msg = err["msg"].removeprefix("Value error, ")
-            raise OptionError(f"{flag(name)}: {msg[0].lower() + msg[1:]} (got {got!r})") from None
+            msg = msg[0].lower() + msg[1:]
+            if not err["loc"] or str(err["loc"][0]) not in cls.model_fields:
+                raise OptionError(f"run options: {msg}") from None  # a check across options
+            name = str(err["loc"][0])
+            got = values.get(name, err.get("input"))
+            raise OptionError(f"{flag(name)}: {msg} (got {got!r})") from None
 
     @classmethod
     def affects_result(cls, name: str) -> bool:

@@ -26,9 +26,9 @@ class FakeServer:
     """`behave(request_json) -> (status, body)` decides each chat reply; requests are recorded."""
 
     def __init__(self, behave: Callable[[dict], Reply], models: list[str] | None = None,
-                 port: int = 0, model_created: int = 0) -> None:
+                 port: int = 0, model_root: str | None = None) -> None:
         self.behave = behave
-        self.model_created = model_created  # what /v1/models says: a new checkpoint changes it
+        self.model_root = model_root  # what /v1/models says the checkpoint is (vLLM: `root`)
         self.models = models if models is not None else ["fake"]
         self.requests: list[dict] = []
         self.headers: list[dict] = []
@@ -72,8 +72,9 @@ class FakeServer:
             def do_GET(self) -> None:
                 if self.path.rstrip("/") == "/v1/models":
                     self._send(200, {"object": "list", "data": [
-                        {"id": m, "object": "model", "created": outer.model_created,
-                         "owned_by": "t"}
+                        {"id": m, "object": "model", "owned_by": "t",
+                         "created": int(time.time() * 1000),  # vLLM: new on every call
+                         **({"root": outer.model_root} if outer.model_root else {})}
                         for m in outer.models]})
                 elif self.path == "/health":
                     self._send(200, {"status": "ok"})

@@ -47,12 +47,45 @@ def test_a_second_server_under_the_same_model_name_is_asked(tmp_path, capsys):
 
 def test_a_new_checkpoint_under_the_same_name_and_url_is_asked(tmp_path, capsys):
     port = free_port()
-    with FakeServer(lambda b: (200, chat_reply("a tench")), port=port, model_created=1) as a:
+    with FakeServer(lambda b: (200, chat_reply("a tench")), port=port, model_root="/ckpt/a") as a:
         assert _run(a.base_url, tmp_path / "runs") == 0
     with FakeServer(lambda b: (200, chat_reply("a goldfish")), port=port,
-                    model_created=2) as b:
+                    model_root="/ckpt/b") as b:
         assert _run(b.base_url, tmp_path / "runs") == 0
         assert len(_sent(b)) == 4
+
+
+def test_the_same_server_is_a_hit_although_its_model_list_changes_every_call(tmp_path, capsys):
+    """vLLM's /v1/models gives a new `created` on every call: not part of the identity."""
+    with FakeServer(lambda b: (200, chat_reply("a tench")), model_root="/ckpt/a") as srv:
+        assert _run(srv.base_url, tmp_path / "runs") == 0
+        assert _run(srv.base_url, tmp_path / "runs") == 0
+        assert len(_sent(srv)) == 4
+    _, recs, res = _newest(tmp_path / "runs")
+    assert res["n_cached"] == 4
+
+
+def test_resume_against_another_checkpoint_is_refused(tmp_path, capsys):
+    state = {"n": 0}
+
+    def flaky(body):
+        if body["max_tokens"] == 1:
+            return 200, chat_reply("ok")
+        state["n"] += 1
+        return (200, chat_reply("a tench")) if state["n"] <= 2 else (503, {"error": "x"})
+
+    port = free_port()
+    with FakeServer(flaky, port=port, model_root="/ckpt/a"):
+        assert main(["run", "--model", "fake", "--base-url", f"http://127.0.0.1:{port}/v1",
+                     "--limit", "4", "--max-retries", "0", "--concurrency", "1",
+                     "--output-dir", str(tmp_path / "runs")]) == 1
+    run, _, _ = _newest(tmp_path / "runs")
+    with FakeServer(lambda b: (200, chat_reply("a goldfish")), port=port,
+                    model_root="/ckpt/b") as other:
+        capsys.readouterr()
+        assert main(["run", "--resume", str(run)]) == 2
+        assert not _sent(other)
+    assert "would mix two models" in capsys.readouterr().err
 
 
 def test_image_size_changes_the_request_and_misses(tmp_path, capsys):

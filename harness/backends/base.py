@@ -107,6 +107,26 @@ class Batcher:
         return await future
 
 
+STABLE_MODEL_FIELDS = ("id", "root", "parent", "max_model_len", "class", "num_labels")
+
+
+def stable_identity(identity: dict | None) -> dict:
+    """The parts of a backend's identity that name what answers (model id, checkpoint root,
+    context length, server version, device), without what changes on every call (vLLM's
+    `created` timestamp, permission ids) or with the port (a launched server gets a new one):
+    for cache keys and for checking that a resumed run talks to the same model."""
+    if not identity:
+        return {}
+    if identity.get("replicas"):
+        identity = identity["replicas"][0]
+    model = identity.get("model") or {}
+    out = {"model": {k: model[k] for k in STABLE_MODEL_FIELDS if k in model},
+           "version": identity.get("version")}
+    if identity.get("device"):
+        out["device"] = identity["device"]
+    return out
+
+
 def to_device(model: Any, device: str | None = None) -> str:
     """Move an in-process model to `device`, by default the GPU when there is one."""
     import torch

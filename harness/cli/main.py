@@ -123,9 +123,9 @@ def build_parser(run_flags: bool = True) -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
     sv.add_argument("--server-args", default="", help="extra arguments for vllm serve")
     sv.add_argument("--log", type=Path, default=Path("vllm-server.log"), help="server log file")
-    sv.add_argument("--replicas", type=int, default=1,
+    sv.add_argument("--replicas", type=_positive, default=1,
                     help="servers to start, each on its own group of GPUs")
-    sv.add_argument("--tensor-parallel-size", type=int, default=1, help="GPUs per server")
+    sv.add_argument("--tensor-parallel-size", type=_positive, default=1, help="GPUs per server")
 
     tk = cmd("tasks", "list tasks, where each was found, and broken plugins", commands.cmd_tasks)
     tk.add_argument("--json", action="store_true", help="machine-readable output")
@@ -200,6 +200,16 @@ def build_parser(run_flags: bool = True) -> argparse.ArgumentParser:
     dm.add_argument("--output-dir", type=Path, help="runs root (default: $HARNESS_RUNS_DIR, "
                     "else ./runs)")
     return p
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _plugin_args(p: argparse.ArgumentParser) -> None:

@@ -3,12 +3,21 @@ identity used to pair runs. Shared by `harness report` and the leaderboard so bo
 way. Old run dirs lack newer manifest fields; those read as None ("unknown")."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError, ReportError
+from harness.manifest import RunOptions
 from harness.store.rundir import RunDir
+
+
+# The result-changing options that are not the task's own (its data, subset and shard differ
+# between the ImageNet and V2 runs of one model by design), plus what the harness resolved.
+SETTINGS = tuple(sorted({n for n in RunOptions.model_fields if RunOptions.affects_result(n)}
+                        - {"task", "model", "prompt", "limit", "shard"}
+                        | {"backend", "label_space"}))
 
 
 @dataclass
@@ -44,9 +53,15 @@ class RunFacts:
 
     @property
     def identity(self) -> tuple[str, str]:
-        """(model, prompt) identity: two runs pair only when both agree. Without a recorded
-        prompt hash the prompt name stands in, marked so it never equals a real hash."""
-        return self.model_id, self.prompt_sha or f"name:{self.prompt}"
+        """(model, how it was asked) identity: two runs pair, or replace one another, only when
+        both agree. The second part is the prompt's content hash (without one, the prompt name,
+        marked so it never equals a real hash) plus every other setting that can change an
+        answer (sampling, image size, backend, server arguments, label space): a greedy
+        ImageNet run never pairs with a temperature-1 V2 run of the same model."""
+        settings = {k: self.manifest.get(k) for k in SETTINGS}
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str)
+                                .encode()).hexdigest()[:12]
+        return self.model_id, f"{self.prompt_sha or 'name:' + self.prompt}|{digest}"
 
     @property
     def created(self) -> str:

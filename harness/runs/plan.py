@@ -156,12 +156,20 @@ def _base_urls(opts: RunOptions, classifier: bool) -> list[str]:
 
 
 LAUNCH = ("tensor_parallel_size", "data_parallel_size", "replicas")
+SECRET_ARGS = ("--api-key", "--hf-token", "--token")
 
 
 def _launch_options(opts: RunOptions, attached: bool) -> dict[str, Any]:
     """Launch options only where the harness launches vLLM; there, a default --concurrency
     grows with the engines it starts (each batches many requests)."""
+    if any(a.split("=")[0] in SECRET_ARGS for a in opts.server_args.split()):
+        raise OptionError("--server-args: pass the server's key in HARNESS_API_KEY (it is never "
+                          "written anywhere), not as an argument that run.json would record")
     if attached:
+        if opts.server_args:
+            raise OptionError("--server-args configures a vLLM the harness launches, and this "
+                              "run attaches to a server or needs none; drop it (run.json would "
+                              "record arguments that were never applied)")
         wrong = [name for name in LAUNCH if getattr(opts, name) != 1]
         if wrong:
             raise OptionError(f"{flag(wrong[0])} sets up a vLLM the harness launches, and this "
@@ -217,7 +225,10 @@ def _merge(m: RunManifest, given: dict[str, Any]) -> RunManifest:
         changed[name] = [old, new]
     if not changed:
         return m
-    m = m.model_copy(update={k: v[1] for k, v in changed.items()})
+    update = {k: v[1] for k, v in changed.items()}
+    if m.managed_server and ({"base_url", "base_urls"} & set(changed)):
+        update["managed_server"] = False  # the run goes on against the server given now
+    m = m.model_copy(update=update)
     m.resumes = [*m.resumes, {"at": now_iso(), "changed": changed}]
     return m
 

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
+from harness.backends.base import stable_identity
 from harness.backends.cache import ResponseCache
 from harness.backends.classifier import HFClassifier
 from harness.backends.models import resolve
@@ -87,7 +88,10 @@ async def _session(plan: Plan, ctx: Context, done: set[str],
     """Check the backend, record what it reports, evaluate; one event loop for all of it (an
     HTTP client's connections belong to the loop that opened them)."""
     try:
-        ctx.endpoint["identity"] = plan.manifest.server = await ctx.backend.check()
+        identity = await ctx.backend.check()
+        _same_model(plan, identity)
+        ctx.endpoint["identity"] = stable_identity(identity)
+        plan.manifest.server = identity
         plan.rundir.write_manifest(plan.manifest)
         if on_start:
             on_start(plan.rundir)
@@ -99,6 +103,17 @@ async def _session(plan: Plan, ctx: Context, done: set[str],
             await evaluate(plan.selection.samples, done, ctx, plan.rundir)
     finally:
         await ctx.backend.close()
+
+
+def _same_model(plan: Plan, identity: dict) -> None:
+    """A resumed run must talk to the model it started with: a new checkpoint or server version
+    under the same name would make one run of two models."""
+    before, now = stable_identity(plan.manifest.server), stable_identity(identity)
+    if plan.fresh or not before.get("model") or not now.get("model") or before == now:
+        return
+    raise RunError(f"{plan.rundir.path}: the server now reports {now}, and this run started "
+                   f"with {before}; resuming would mix two models' answers in one run: serve "
+                   "the original model, or start a new run")
 
 
 def _backend(plan: Plan, urls: list[str]) -> Any:

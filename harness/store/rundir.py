@@ -104,8 +104,8 @@ class RunDir:
                              "(or stop it) before resuming or re-scoring") from None
         fh.seek(0)
         fh.truncate()
-        command = " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:4]])
-        fh.write(f"process {os.getpid()} on {socket.gethostname()} ({command})")
+        command = " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:2]])  # no options:
+        fh.write(f"process {os.getpid()} on {socket.gethostname()} ({command})")  # no secrets
         fh.flush()
         self._lock_fh = fh
         try:

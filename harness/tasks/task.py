@@ -104,7 +104,11 @@ class Task:
     def _hf(self, limit: int | None, seed: int) -> Selection:
         src = self.source
         split = src.get("split", "validation")
-        total = min(limit, self.size or limit) if limit else (self.size or 0)
+        if not limit and not self.size:
+            raise TaskError(f"task {self.name} streams {src['hf_dataset']} and gives no `size:`; "
+                            "add its number of samples to the task file (a run must know when "
+                            "it is complete), or pass --limit")
+        total = min(limit, self.size or limit) if limit else self.size
         key = f"{src['hf_dataset']}:{src.get('config')}:{split}:{limit}:{seed}"
         stream = ds.iter_hf(src["hf_dataset"], split, limit, seed, self.space().wnids,
                             src.get("image_column", "image"), src.get("label_column", "label"),
