@@ -48,6 +48,33 @@ def test_forged_k_is_named_and_left_out(lb, tmp_path):
     assert "top1.k is 18 in results.json but 1 from samples.jsonl" in out["reason"]
 
 
+def test_correct_flags_set_by_hand_are_caught_even_with_the_hashes_redone(lb, tmp_path):
+    """A forger who flips `correct` and then recomputes results.json and its hash."""
+    from harness.runs.run import finalize
+    from harness.store import RunDir
+
+    bad = _copy(lb["made"][("m2", "imagenet")], tmp_path / "flipped" / "imagenet" / "m2" / "1")
+    lines = [json.loads(x) for x in (bad / "samples.jsonl").read_text().splitlines()]
+    for rec in lines:
+        rec["correct"] = True
+    (bad / "samples.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert finalize(RunDir(bad))["metrics"]["top1"]["value"] == 1.0  # self-consistent forgery
+    board = build([tmp_path / "flipped"], lb["definition"], tmp_path / "b")
+    assert measured(board) == {}
+    (out,) = board["left_out"]
+    assert "says correct=True" in out["reason"] and "run `harness score`" in out["reason"]
+
+
+def test_runs_of_one_model_with_other_settings_never_pair(lb, tmp_path):
+    """A temperature-1 V2 run does not pair with the greedy ImageNet run of the same model."""
+    runs = _copy(lb["runs"], tmp_path / "runs")
+    v2 = runs / lb["made"][("m2", "imagenet-v2")].relative_to(lb["runs"])
+    edit_json(v2 / "run.json", temperature=1.0)
+    board = build([runs], lb["definition"], tmp_path / "b")
+    rows = [r for r in board["rows"] if r["status"] == "measured" and r["model"] == "m2"]
+    assert len(rows) == 2 and not any("drop" in r for r in rows)
+
+
 def test_k_of_ten_to_the_400_leaves_one_run_out_and_the_rest_builds(lb, tmp_path):
     bad = _copy(lb["made"][("m2", "imagenet")], tmp_path / "huge" / "1")
     text = (bad / "results.json").read_text()

@@ -45,6 +45,10 @@ def load(path: Path) -> Loaded:
                   {r["id"]: bool(r.get("correct")) for r in facts.records}, facts)
 
 
+def _golds(run: Loaded) -> dict[str, str]:
+    return {r["id"]: r.get("gold_wnid") for r in run.facts.records}
+
+
 def _who(run: Loaded) -> str:
     sha = run.facts.prompt_sha
     return (f"model {run.facts.model_id!r} with prompt {run.facts.prompt!r}"
@@ -58,6 +62,12 @@ def compare(path_a: Path, path_b: Path) -> dict:
         raise ReportError(f"runs are on different tasks/label spaces ({a.task}/{a.label_space} vs "
                           f"{b.task}/{b.label_space}); compare runs of the same task")
     common = sorted(set(a.correct) & set(b.correct))
+    golds_a, golds_b = _golds(a), _golds(b)
+    differ = [i for i in common if golds_a.get(i) != golds_b.get(i)]
+    if differ:
+        raise ReportError(f"{path_a} and {path_b} use sample id {differ[0]!r} for different "
+                          f"images (gold {golds_a.get(differ[0])} vs {golds_b.get(differ[0])}); "
+                          "they are not the same samples, so a paired test would be wrong")
     if not common:
         raise ReportError(f"{path_a} and {path_b} share no sample ids; nothing to compare")
     res = paired([a.correct[i] for i in common], [b.correct[i] for i in common]).to_dict()

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import LeaderboardError
+from harness.errors import HarnessError, LeaderboardError
 from harness.report.runinfo import RunFacts, load_run, n_failed
 from harness.scoring.aggregate import metrics as recompute
 from harness.scoring.record import SampleRecord
@@ -52,7 +52,9 @@ def verify(path: Path, tasks: set[str], label_space: str, canonical: dict) -> En
         raise LeaderboardError(f"{path}: samples.jsonl does not match samples_sha256 in "
                                "results.json (edited after scoring?); run `harness score`")
     kind = "classify" if facts.manifest.get("backend") == "hf-classifier" else "generate"
-    metrics = recompute([SampleRecord.from_dict(r) for r in facts.records], kind)
+    records = [SampleRecord.from_dict(r) for r in facts.records]
+    _check_scores(path, facts, records, kind == "classify")
+    metrics = recompute(records, kind)
     _check_metrics(path, metrics, facts.results, n_failed(facts.records))
     _check_manifest(path, facts)
     if facts.task not in tasks:
@@ -62,6 +64,30 @@ def verify(path: Path, tasks: set[str], label_space: str, canonical: dict) -> En
         raise LeaderboardError(f"{path}: label space {facts.manifest.get('label_space')!r} "
                                f"differs from {label_space!r}")
     return Entry(facts, metrics, not_canonical(facts, canonical.get(facts.task)))
+
+
+def _check_scores(path: Path, facts: RunFacts, records: list[SampleRecord],
+                  classifier: bool) -> None:
+    """Every record's verdict is re-derived from its answer: a `correct` set by hand (and the
+    hashes and totals redone to match) is caught here."""
+    from harness.parse import parser_for
+    from harness.runs.rescore import scored_fields
+    from harness.wordnet import custom_space, label_space
+
+    wnids = facts.manifest.get("label_space_wnids")
+    name = str(facts.manifest.get("label_space") or "imagenet-1k")
+    try:
+        space = custom_space(name, wnids) if wnids else label_space(name)
+    except HarnessError as e:
+        raise LeaderboardError(f"{path}: {e}") from None
+    parser = parser_for(space)
+    for rec in records:
+        now = scored_fields(rec, parser, space, classifier)
+        if now and (now["correct"], now["pred_wnid"]) != (rec.correct, rec.pred_wnid):
+            raise LeaderboardError(f"{path}: sample {rec.id!r} says correct={rec.correct} "
+                                   f"(pred {rec.pred_wnid}), but its answer scores "
+                                   f"correct={now['correct']} (pred {now['pred_wnid']}); run "
+                                   "`harness score` on it")
 
 
 def _show(x: object) -> str:

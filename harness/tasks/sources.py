@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import os
 import tarfile
@@ -273,6 +274,9 @@ def _hf_samples(ds, split: str, wnids: tuple[str, ...], image_column: str,
     for k, row in enumerate(ds):
         img = row[image_column]
         data = img.get("bytes") or read_regular_file(img["path"])
-        sid = Path(img.get("path") or f"{split}_{k:06d}").stem
+        # a row's own file name, else its content: never its position, which a seeded
+        # shuffle changes (two runs would give one id to two images)
+        sid = Path(img["path"]).stem if img.get("path") else \
+            "sha256-" + hashlib.sha256(data).hexdigest()[:16]
         yield Sample(id=shown(sid), gold_wnid=wnids[int(row[label_column])],
                      loader=io.BytesIO(data).getvalue)
