@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError, ReportError
 from harness.manifest import RunOptions
+from harness.scoring.record import SampleRecord
 from harness.store.rundir import RunDir
 
 
@@ -95,19 +96,13 @@ def load_run(path: Path, need_results: bool = False) -> RunFacts:
 
 
 def error_kind(record: dict) -> str | None:
-    """image | transport | server | parse, or None. Records written before `error_kind`
-    existed: an error starting "image:" is the image's fault, any other is transport."""
-    if record.get("error_kind"):
-        return str(record["error_kind"])
-    err = record.get("error")
-    if err is None:
-        return None
-    return "image" if str(err).startswith("image:") else "transport"
+    """image | transport | server | parse, or None (older records: as SampleRecord reads them)."""
+    return SampleRecord.from_dict(record).error_kind
 
 
 def n_failed(records: list[dict]) -> int:
-    """Samples that were never measured (transport or server failures)."""
-    return sum(error_kind(r) in ("transport", "server") for r in records)
+    """Samples that were never measured (what a resume retries), as the run itself counts."""
+    return sum(SampleRecord.from_dict(r).failed for r in records)
 
 
 def top1_counts(records: list[dict]) -> tuple[int, int]:

@@ -89,6 +89,10 @@ def new_run(opts: RunOptions, registry: Registry, root: Path | None = None) -> P
                           "cannot run an in-process model (--backend transformers, hf:...)")
     urls = _base_urls(opts, classifier)
     base_url = urls[0] if urls else None
+    if opts.engine == "ray" and not urls and prompt is not None and prompt.chat_template:
+        raise OptionError(f"--engine ray without a server runs vLLM engines that take no chat "
+                          f"template per request, and prompt {prompt.name!r} sets one; serve the "
+                          "model and pass --base-url, or use another prompt")
     space = task.space()
     selection = apply_shard(task.select(opts.data_dir, opts.limit, opts.seed), opts.shard)
     model_id = opts.model[len(PREFIX):] if classifier else resolve(opts.model)[0]
@@ -109,14 +113,13 @@ def new_run(opts: RunOptions, registry: Registry, root: Path | None = None) -> P
     return Plan(RunDir.create(manifest, root), manifest, task, selection, prompt, space)
 
 
-SAME_RUN = ("task", "model_id", "prompt", "data_fingerprint", "max_tokens", "temperature", "seed",
-            "image_size", "shard")
 
 
 def _hint_unfinished(m: RunManifest, root: Path | None) -> None:
     """Point at an unfinished run of the same configuration instead of silently starting over."""
     import json
 
+    from harness.runs.merge import same_run_fields
     from harness.store import iter_runs, runs_root
 
     if not runs_root(root).is_dir():
@@ -128,7 +131,8 @@ def _hint_unfinished(m: RunManifest, root: Path | None) -> None:
                 if run.results.exists() else False
         except (OSError, ValueError, HarnessError):
             continue
-        if not done and all(getattr(other, k) == getattr(m, k) for k in SAME_RUN):
+        if not done and all(getattr(other, k, None) == getattr(m, k, None)
+                            for k in (*same_run_fields(), "shard")):
             log.warning(f"an unfinished run with the same configuration exists; to continue it "
                         f"instead: harness run --resume {run.path}")
             return
