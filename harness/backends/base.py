@@ -98,9 +98,17 @@ class Batcher:
                 self._pending = self._pending[self.max_batch:]
                 try:
                     results = await asyncio.to_thread(self.run_batch, [i for i, _ in batch])
-                except Exception as e:  # a failed batch fails its requests, not the run
+                    if len(results) != len(batch):
+                        raise AssertionError(f"run_batch gave {len(results)} results for "
+                                             f"{len(batch)} inputs")
+                except (RuntimeError, ValueError, OSError, MemoryError) as e:
+                    # the model failed on this batch (torch raises RuntimeError, out of memory
+                    # included): its requests fail, the run goes on
                     for _, f in batch:
                         f.set_exception(RequestError(f"local: {type(e).__name__}: {e}"))
+                except BaseException as e:  # a bug in the harness: every waiter sees it
+                    for _, f in batch:
+                        f.set_exception(e)
                 else:
                     for (_, f), res in zip(batch, results):
                         f.set_result(res)
