@@ -17,7 +17,8 @@ import logging
 import re
 from typing import BinaryIO, TextIO
 
-from harness.parse.result import NOTHING, ParseResult
+from harness.parse.parser import LONG_ANSWER
+from harness.parse.result import NOTHING
 
 log = logging.getLogger("harness")
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
@@ -28,46 +29,62 @@ _SIMPLE = re.compile(r'\{"id": "([^"\\\x00-\x1f]*)", "text": "([^"\\\x00-\x1f]*)
 def parse_lines(src: BinaryIO, dst: TextIO, parser, explain: bool = False) -> int:
     """Parse every line of src into dst; returns the number of lines written. With explain, each
     output object also has "explain": the steps of Parser.explain (slower: nothing is cached)."""
-    by_id: dict[int, tuple[ParseResult, str]] = {}  # id(result) -> (result kept alive, body)
-    by_value: dict[tuple, str] = {}  # equal results from different answers share one body
-    parse, simple = parser.parse, _SIMPLE.match
+    body_of = _explained(parser) if explain else _bodies(parser)
+    simple = _SIMPLE.match
     n = as_text = missing = 0
     for lines in _blocks(src):
         out = []
         for line in lines:
             n += 1
-            rid, text = None, line
             if line[:1] == "{" or (line[:1].isspace() and line.lstrip()[:1] == "{"):
                 got = simple(line)  # json.dumps' own layout, nothing escaped: no decoding
                 if got:
-                    rid, text = f'"{got[1]}"', got[2]
-                else:
-                    rid, text, kind = _record(line)
-                    rid = None if rid is None else _dumps(rid)
-                    as_text += kind == "text"
-                    missing += kind == "missing"
-            if explain:
-                res, steps = parser.explain(text) if text is not None else (NOTHING, [])
-                body = f"{res.json_fields()}, \"explain\": {_dumps(steps)}"
+                    out.append(f'{{"id": "{got[1]}", {body_of(got[2])}}}\n')
+                    continue
+                rid, text, kind = _record(line)
+                as_text += kind == "text"
+                missing += kind == "missing"
+                rid = f'"{n}"' if rid is None else _dumps(rid)
+                out.append(f'{{"id": {rid}, {body_of(text)}}}\n')
             else:
-                res = parse(text) if text is not None else NOTHING
-                got = by_id.get(id(res))
-                if got is None or got[0] is not res:
-                    if len(by_id) > 500_000:
-                        by_id.clear()
-                    key = (res.wnid, res.synset, res.match, *res.candidates)
-                    body = by_value.get(key)
-                    if body is None:
-                        body = by_value[key] = res.json_fields()
-                    by_id[id(res)] = (res, body)
-                else:
-                    body = got[1]
-            if rid is None:
-                rid = f'"{n}"'
-            out.append(f'{{"id": {rid}, {body}}}\n')
+                out.append(f'{{"id": "{n}", {body_of(line)}}}\n')
         dst.write("".join(out))
     _warn(as_text, missing)
     return n
+
+
+def _bodies(parser):
+    """answer text (or None: no text) -> the JSON body of its result. Answers repeat, so each
+    distinct text is parsed and serialised once, and equal results share one body. Answers
+    longer than LONG_ANSWER are not kept (a stream of distinct megabyte answers stays flat)."""
+    by_text: dict[str | None, str] = {None: NOTHING.json_fields()}
+    by_value: dict[tuple, str] = {}
+    parse = parser.parse
+
+    def body_of(text: str | None) -> str:
+        body = by_text.get(text)
+        if body is None:
+            res = parse(text)
+            key = (res.wnid, res.synset, res.match, *res.candidates)
+            body = by_value.get(key)
+            if body is None:
+                body = by_value[key] = res.json_fields()
+            if len(text) <= LONG_ANSWER:
+                if len(by_text) > 500_000:
+                    by_text.clear()
+                    by_text[None] = NOTHING.json_fields()
+                by_text[text] = body
+        return body
+
+    return body_of
+
+
+def _explained(parser):
+    def body_of(text: str | None) -> str:
+        res, steps = parser.explain(text) if text is not None else (NOTHING, [])
+        return f"{res.json_fields()}, \"explain\": {_dumps(steps)}"
+
+    return body_of
 
 
 def _blocks(src: BinaryIO, size: int = 1 << 20):
