@@ -10,8 +10,6 @@ the answer's subject; with no physical noun left, a refusal cue makes the match 
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CLAUSE_OPENERS, CONNECTORS, COORDINATORS,
                                    COPULAS, CORRECTIONS, INVERSION_VERBS, MAX_NGRAM, NEGATORS,
@@ -32,6 +30,7 @@ MAX_CORRECTIONS = 64
 # caches keep only answers up to LONG_ANSWER characters.
 MAX_TOKEN = 64
 LONG_ANSWER = 4096
+TEXT_CACHE = 200_000  # answers whose result is kept by their text
 REFUSAL_FIRST = frozenset(p[0] for p in REFUSAL_PHRASES)
 
 
@@ -62,12 +61,21 @@ class Parser:
         self._heads: tuple[dict, dict] = ({}, {})
         self._windows: tuple[dict, dict] = ({}, {})
         self._results: dict[tuple[str, ...], ParseResult] = {}  # normalised tokens -> result
-        self._cached = lru_cache(maxsize=200_000)(self._parse)
+        self._by_text: dict[str, ParseResult] = {}  # answer -> result
 
     def parse(self, text: str) -> ParseResult:
         """What the answer names. Answers up to LONG_ANSWER characters are cached by their text;
-        longer ones are parsed each time, so a stream of megabyte answers cannot fill memory."""
-        return self._cached(text) if len(text) <= LONG_ANSWER else self._parse(text)
+        longer ones are parsed each time, so a stream of megabyte answers cannot fill memory.
+        A plain dict, emptied when full, rather than functools.lru_cache: no per-entry link
+        objects for the garbage collector to walk, and no reference cycle keeping old parsers."""
+        got = self._by_text.get(text)
+        if got is None:
+            got = self._parse(text)
+            if len(text) <= LONG_ANSWER:
+                if len(self._by_text) >= TEXT_CACHE:
+                    self._by_text.clear()
+                self._by_text[text] = got
+        return got
 
     def explain(self, text: str) -> tuple[ParseResult, list[dict]]:
         """The result and the rules applied at each step, uncached: [{"step", "rule", ...}]."""
