@@ -186,12 +186,16 @@ class Parser:
         lookup, prefixes = self.lemmas.lookup, self.lemmas.prefixes
         while i < n:
             first = tokens[i]
-            word = heads.get(first, _MISSING)
-            if word is _MISSING:
+            try:  # most tokens are function words seen before: the hot path
+                word = heads[first]
+            except KeyError:
                 if len(first) > MAX_TOKEN:  # no word is this long: not cached, not looked up
                     i += 1
                     continue
                 word = heads[first] = self._head(first, n > 1)
+            if word is _STOP:
+                i += 1
+                continue
             if word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit"; not "orange fur"
                 nominal = (i == 0 or tokens[i - 1] in ARTICLES) and (
                     i + 1 == n or tokens[i + 1] in STOP and tokens[i + 1] not in COORDINATORS
@@ -199,9 +203,9 @@ class Parser:
                 word = windows.get((first,), _MISSING) if n == 1 or nominal else _STOP
                 if word is _MISSING:
                     word = windows[(first,)] = self._match((first,), False)
-            if word is _STOP:
-                i += 1
-                continue
+                if word is _STOP:
+                    i += 1
+                    continue
             if word is _LONGER or (i + 1 < n and first + tokens[i + 1] in lookup):
                 # as far as the words so far start a longer lemma, and one word more (or a
                 # two-word spelling joined up: "trolley bus")
@@ -286,7 +290,8 @@ class Parser:
         if NEGATORS.isdisjoint(tokens):
             negated = [False] * len(mentions)
             like = self.senses.subject_like  # after a fronted phrase, the next noun is the subject
-            best = next((k for k, m in enumerate(mentions) if m.rank < 2 or like(
+            best = 0 if mentions[0].rank < 2 else next((
+                k for k, m in enumerate(mentions) if m.rank < 2 or like(
                 m, None if lead and k == 0 else tokens)), None)
             if best is None:  # only scenery: the first relevant or other noun, else a person
                 best = next((k for k, m in enumerate(mentions) if m.rank < 2), None)
