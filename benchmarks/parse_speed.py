@@ -31,7 +31,7 @@ from harness.scoring.score import contains  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 STREAM = ("import sys; from harness.parse import parser_for, freeze_tables; "
           "from harness.parse.stream import parse_lines; p = parser_for(); freeze_tables(); "
-          "parse_lines(open(sys.argv[1], 'rb'), open(sys.argv[2], 'w', encoding='utf-8'), p)")
+          "parse_lines(open(sys.argv[1], 'rb'), open(sys.argv[2], 'w', encoding='utf-8'), p, freeze=True)")
 
 
 def in_process(data: list[tuple[str, str]], repeats: int = 3) -> None:
