@@ -213,7 +213,7 @@ class Parser:
                 while j < n and j - i < MAX_NGRAM and run in prefixes:
                     run += "_" + tokens[j]
                     j += 1
-                window = tokens[i : max(j, i + 2)]
+                window = tokens[i : j if j > i + 2 else i + 2]
                 if len(window[-1]) > MAX_TOKEN:  # no lemma holds it: the window ends before it
                     window = window[:-1]
                 word = windows.get(window, _MISSING)
@@ -351,8 +351,10 @@ class Parser:
                 tr.add("refusal" if cue else "none", "refusal_cues: " + " ".join(cue) if cue
                        else "no physical noun")
             return ParseResult(None, None, None, "refusal", []) if cue else NOTHING
-        if any(m.word.contextual for m in mentions):
-            self.senses.in_context(tokens, mentions, tr)
+        for m in mentions:
+            if m.word.contextual:
+                self.senses.in_context(tokens, mentions, tr)
+                break
         group = mentions
         if len(mentions) > 1:
             mentions = self._compounds(tokens, mentions)
@@ -360,7 +362,7 @@ class Parser:
             mentions = group = mentions[self._subject(tokens, mentions, lead):]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]
-                if not all(t in CONNECTORS for t in gap) or COORDINATORS.isdisjoint(gap):
+                if COORDINATORS.isdisjoint(gap) or not CONNECTORS.issuperset(gap):
                     group = mentions[:k]
                     break
         return self._result(tokens, fixed, mentions[0], group)
