@@ -34,25 +34,25 @@ def parse_lines(src: BinaryIO, dst: TextIO, parser, explain: bool = False,
     freeze (for one-shot processes such as the CLI; process-wide, like freeze_tables): after
     each block, what survived it (mostly the result caches) leaves the garbage collector's view,
     so its passes stop re-walking a growing cache (~10% of `harness parse` over 200k lines)."""
-    body_of = _explained(parser) if explain else _bodies(parser)
-    simple = _SIMPLE.match
+    known, body_of = ({}, _explained(parser)) if explain else _bodies(parser)
+    cached, simple = known.get, _SIMPLE.match  # the loop's hot path: a seen answer's body
     n = as_text = missing = 0
     for lines in _blocks(src):
         out = []
         for line in lines:
             n += 1
-            if line[:1] == "{" or (line[:1].isspace() and line.lstrip()[:1] == "{"):
-                got = simple(line)  # json.dumps' own layout, nothing escaped: no decoding
-                if got:
-                    out.append(f'{{"id": "{got[1]}", {body_of(got[2])}}}\n')
-                    continue
+            got = simple(line)  # json.dumps' own layout, nothing escaped: no decoding
+            if got:
+                text = got[2]
+                out.append(f'{{"id": "{got[1]}", {cached(text) or body_of(text)}}}\n')
+            elif line[:1] == "{" or (line[:1].isspace() and line.lstrip()[:1] == "{"):
                 rid, text, kind = _record(line)
                 as_text += kind == "text"
                 missing += kind == "missing"
                 rid = f'"{n}"' if rid is None else _dumps(rid)
                 out.append(f'{{"id": {rid}, {body_of(text)}}}\n')
             else:
-                out.append(f'{{"id": "{n}", {body_of(line)}}}\n')
+                out.append(f'{{"id": "{n}", {cached(line) or body_of(line)}}}\n')
         dst.write("".join(out))
         if freeze:
             gc.freeze()
@@ -61,9 +61,10 @@ def parse_lines(src: BinaryIO, dst: TextIO, parser, explain: bool = False,
 
 
 def _bodies(parser):
-    """answer text (or None: no text) -> the JSON body of its result. Answers repeat, so each
-    distinct text is parsed and serialised once, and equal results share one body. Answers
-    longer than LONG_ANSWER are not kept (a stream of distinct megabyte answers stays flat)."""
+    """(bodies seen, body_of): answer text (or None: no text) -> the JSON body of its result.
+    Answers repeat, so each distinct text is parsed and serialised once, and equal results share
+    one body. Answers longer than LONG_ANSWER are not kept (a stream of distinct megabyte
+    answers stays flat)."""
     by_text: dict[str | None, str] = {None: NOTHING.json_fields()}
     by_value: dict[tuple, str] = {}
     parse = parser.parse
@@ -83,7 +84,7 @@ def _bodies(parser):
                 by_text[text] = body
         return body
 
-    return body_of
+    return by_text, body_of
 
 
 def _explained(parser):
@@ -106,9 +107,10 @@ def _blocks(src: BinaryIO, size: int = 1 << 20):
         cut = block.rfind(b"\n") + 1
         pending = block[cut:]
         if cut:
-            lines = block[:cut].decode("utf-8", errors="replace").split("\n")
+            text = block[:cut].decode("utf-8", errors="replace")
+            lines = text.split("\n")
             lines.pop()
-            yield [x[:-1] if x[-1:] == "\r" else x for x in lines]
+            yield [x[:-1] if x[-1:] == "\r" else x for x in lines] if "\r" in text else lines
     if pending:
         yield [pending.decode("utf-8", errors="replace").rstrip("\r")]
 
