@@ -16,7 +16,7 @@ from harness.parse.lexicon import (ARTICLES, BRITISH, CLAUSE_OPENERS, CONNECTORS
                                    NON_NOUN_ENDINGS, QUANTIFIERS, REFUSAL_CUES, REFUSAL_PHRASES,
                                    STOP, TOKEN_RE, deletes, normalise, stem, variants)
 from harness.parse.result import NOTHING, ParseResult
-from harness.parse.senses import Senses, Word
+from harness.parse.senses import Mention, Senses, Word
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -32,17 +32,6 @@ MAX_TOKEN = 64
 LONG_ANSWER = 4096
 TEXT_CACHE = 200_000  # answers whose result is kept by their text
 REFUSAL_FIRST = frozenset(p[0] for p in REFUSAL_PHRASES)
-
-
-class _Mention:
-    """One occurrence of a word in an answer; sense and rank may differ from the word's default
-    when the context disambiguates it."""
-
-    __slots__ = ("start", "end", "word", "sense", "rank", "ambiguous", "alts")
-
-    def __init__(self, start: int, end: int, word: Word) -> None:
-        self.start, self.end, self.word = start, end, word
-        self.sense, self.rank, self.ambiguous, self.alts = word.sense, word.rank, False, ()
 
 
 class Parser:
@@ -64,10 +53,9 @@ class Parser:
         self._by_text: dict[str, ParseResult] = {}  # answer -> result
 
     def parse(self, text: str) -> ParseResult:
-        """What the answer names. Answers up to LONG_ANSWER characters are cached by their text;
-        longer ones are parsed each time, so a stream of megabyte answers cannot fill memory.
-        A plain dict, emptied when full, rather than functools.lru_cache: no per-entry link
-        objects for the garbage collector to walk, and no reference cycle keeping old parsers."""
+        """What the answer names. Answers up to LONG_ANSWER characters are cached by their text
+        (a dict emptied when full: lru_cache's per-entry links cost the GC's passes); longer ones
+        are parsed each time, so a stream of megabyte answers cannot fill memory."""
         got = self._by_text.get(text)
         if got is None:
             got = self._parse(text)
@@ -179,7 +167,7 @@ class Parser:
                         return word
         return None
 
-    def _mentions(self, tokens: tuple[str, ...]) -> list[_Mention]:
+    def _mentions(self, tokens: tuple[str, ...]) -> list[Mention]:
         """Longest lemma matches left to right (memoised per token window)."""
         found, i, n = [], 0, len(tokens)
         heads, windows = self._heads[n > 1], self._windows[n > 1]
@@ -224,19 +212,19 @@ class Parser:
                 continue
             end = i + word.n
             if not (word.n == 1 and end < n and tokens[end] == "of" and first in QUANTIFIERS):
-                found.append(_Mention(i, end, word))
+                found.append(Mention(i, end, word))
             i = end
         return found
 
     # --- the answer's subject ---------------------------------------------------------------
 
-    def _compounds(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> list[_Mention]:
+    def _compounds(self, tokens: tuple[str, ...], mentions: list[Mention]) -> list[Mention]:
         """Adjacent nouns form one ("computer monitor", "Labrador puppy", "pinwheel toy"):
         keep the better-ranked; on a tie the head (last) unless the first is a hyponym of it.
         Materials ("rubber duck") and lemmas made of function words ("large white" butterfly,
         unless a kind of the next noun) are modifiers, and so is a living thing before a made
         one or the reverse ("a jaguar car" is a car)."""
-        out: list[_Mention] = []
+        out: list[Mention] = []
         for m in mentions:
             prev = out[-1] if out else None
             if prev is not None and prev.end == m.start:
@@ -257,7 +245,7 @@ class Parser:
             out.append(m)
         return out
 
-    def _fronted(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> tuple[list, bool]:
+    def _fronted(self, tokens: tuple[str, ...], mentions: list[Mention]) -> tuple[list, bool]:
         """Drop the nouns of a sentence-initial prepositional or participle phrase ("Behind the
         sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
         at an inverted verb before an article ("On the table sits a teapot")."""
@@ -282,7 +270,7 @@ class Parser:
                            skipped=" ".join(tokens[: end + 1]))
         return rest, True
 
-    def _subject(self, tokens: tuple[str, ...], mentions: list[_Mention], lead: bool) -> int:
+    def _subject(self, tokens: tuple[str, ...], mentions: list[Mention], lead: bool) -> int:
         """Index of the mention the answer is about: the first non-negated thing that is not
         scenery (rules.json scene_roots) nor a person (background_roots), moved
         on to the predicate of "is a"/"looks like a" if that names a class and the earlier noun
@@ -367,7 +355,7 @@ class Parser:
                     break
         return self._result(tokens, fixed, mentions[0], group)
 
-    def _outside_refusals(self, tokens: tuple[str, ...], mentions: list[_Mention]):
+    def _outside_refusals(self, tokens: tuple[str, ...], mentions: list[Mention]):
         spans = [(i, i + len(p)) for p in REFUSAL_PHRASES for i in range(len(tokens))
                  if tokens[i : i + len(p)] == p]
         keep = [m for m in mentions if not any(a <= m.start < b for a, b in spans)]
@@ -375,7 +363,7 @@ class Parser:
             self.trace.add("refusal phrase", "refusal_phrases: its nouns name nothing in the image")
         return keep
 
-    def _result(self, tokens, fixed, primary: _Mention, group: list[_Mention]) -> ParseResult:
+    def _result(self, tokens, fixed, primary: Mention, group: list[Mention]) -> ParseResult:
         sense = primary.sense
         classes, wnid, label = self.senses.describe(sense)
         if primary.ambiguous or len(classes) > 1:
