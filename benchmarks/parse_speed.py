@@ -5,9 +5,9 @@
 In process: a fresh Parser per round (its result caches empty; the built tables come from memory),
 median of three rounds over N realistic answers (benchmarks/answers.py; about half are distinct).
 End to end: one subprocess over N lines in a file, wall clock from process start to exit, for
-(a) `python -m harness parse IN -o OUT` as the CLI is wired today and (b) the loop the CLI is to
-call, harness.parse.stream.parse_lines after parser_for() and freeze_tables(); each with the
-parser's table cache warm (the usual case) and cold (first start after an install or a data change).
+(a) `python -m harness parse IN -o OUT` and (b) the same loop without the CLI around it,
+harness.parse.stream.parse_lines after parser_for() and freeze_tables(); each with the parser's
+table cache warm (the usual case) and cold (first start after an install or a data change).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from harness.scoring.score import contains  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 STREAM = ("import sys; from harness.parse import parser_for, freeze_tables; "
           "from harness.parse.stream import parse_lines; p = parser_for(); freeze_tables(); "
-          "parse_lines(open(sys.argv[1], 'rb'), open(sys.argv[2], 'w', encoding='utf-8'), p)")
+          "parse_lines(open(sys.argv[1], 'rb'), open(sys.argv[2], 'w', encoding='utf-8'), p, freeze=True)")
 
 
 def in_process(data: list[tuple[str, str]], repeats: int = 3) -> None:
@@ -65,9 +65,9 @@ def end_to_end(data: list[tuple[str, str]]) -> None:
         src.write_text("".join(json.dumps({"id": f"s{i}", "text": t}) + "\n"
                                for i, (_, t) in enumerate(data)))
         env = {**os.environ, "PYTHONPATH": str(REPO), "HARNESS_CACHE": str(Path(tmp) / "cache")}
-        runs = {"harness parse (CLI today)": [sys.executable, "-m", "harness", "parse", str(src),
+        runs = {"harness parse (CLI)": [sys.executable, "-m", "harness", "parse", str(src),
                                               "-o", str(dst)],
-                "parse_lines (CLI hook)": [sys.executable, "-c", STREAM, str(src), str(dst)]}
+                "parse_lines (no CLI)": [sys.executable, "-c", STREAM, str(src), str(dst)]}
         for cache in ("cold", "warm"):
             for name, cmd in runs.items():
                 if cache == "cold":

@@ -261,3 +261,18 @@ def test_a_stream_of_megabyte_answers_does_not_fill_memory():
         text = "ice " + chr(97 + k % 26) * 1_000_000 + f" {k} a goldfish"
         assert parser.parse(text).label == "goldfish"
     assert rss_mb() - before < 100
+
+
+def test_explain_names_the_same_rule_under_any_hash_seed():
+    """The refusal cue explain quotes comes from rules.json in file order, not from a set whose
+    order changes from one process to the next."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from harness.parse import Parser; import json; "
+            "print(json.dumps(Parser().explain('Sorry, I am unable to identify the object.')[1]))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("0", "1", "2", "3")}
+    assert len(outs) == 1 and "refusal_cues" in outs.pop()

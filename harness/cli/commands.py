@@ -201,7 +201,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     except OSError as e:
         raise HarnessError(f"{e.filename}: {e.strerror}") from None
     with src, dst:
-        parse_lines(src, dst, parser, explain=args.explain)
+        parse_lines(src, dst, parser, explain=args.explain, freeze=True)
     return 0
 
 

@@ -11,6 +11,7 @@ hold only strings, tuples, frozensets and dicts of them, which the garbage colle
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import marshal
@@ -156,6 +157,10 @@ def _cache_path(space: LabelSpace) -> Path:
 
 
 def _load(path: Path) -> Lemmas | None:
+    """The cached tables, or None. The collector is paused while they are decoded (~200k
+    containers, none garbage; the same reason as wordnet.graph.wordnet)."""
+    was_on = gc.isenabled()
+    gc.disable()
     try:
         return Lemmas(**marshal.loads(path.read_bytes()))
     except FileNotFoundError:
@@ -163,6 +168,9 @@ def _load(path: Path) -> Lemmas | None:
     except (OSError, ValueError, EOFError, TypeError) as e:  # unreadable or from another version
         log.debug("parser table cache %s unusable (%s); rebuilding", path, e)
         return None
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _save(path: Path, tables: Lemmas) -> None:

@@ -10,15 +10,13 @@ the answer's subject; with no physical noun left, a refusal cue makes the match 
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CLAUSE_OPENERS, CONNECTORS, COORDINATORS,
                                    COPULAS, CORRECTIONS, INVERSION_VERBS, MAX_NGRAM, NEGATORS,
                                    NON_NOUN_ENDINGS, QUANTIFIERS, REFUSAL_CUES, REFUSAL_PHRASES,
                                    STOP, TOKEN_RE, deletes, normalise, variants)
 from harness.parse.result import NOTHING, ParseResult
-from harness.parse.senses import Senses, Word
+from harness.parse.senses import Mention, Senses, Word
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -32,18 +30,8 @@ MAX_CORRECTIONS = 64
 # caches keep only answers up to LONG_ANSWER characters.
 MAX_TOKEN = 64
 LONG_ANSWER = 4096
+TEXT_CACHE = 200_000  # answers whose result is kept by their text
 REFUSAL_FIRST = frozenset(p[0] for p in REFUSAL_PHRASES)
-
-
-class _Mention:
-    """One occurrence of a word in an answer; sense and rank may differ from the word's default
-    when the context disambiguates it."""
-
-    __slots__ = ("start", "end", "word", "sense", "rank", "ambiguous", "alts")
-
-    def __init__(self, start: int, end: int, word: Word) -> None:
-        self.start, self.end, self.word = start, end, word
-        self.sense, self.rank, self.ambiguous, self.alts = word.sense, word.rank, False, ()
 
 
 class Parser:
@@ -62,12 +50,20 @@ class Parser:
         self._heads: tuple[dict, dict] = ({}, {})
         self._windows: tuple[dict, dict] = ({}, {})
         self._results: dict[tuple[str, ...], ParseResult] = {}  # normalised tokens -> result
-        self._cached = lru_cache(maxsize=200_000)(self._parse)
+        self._by_text: dict[str, ParseResult] = {}  # answer -> result
 
     def parse(self, text: str) -> ParseResult:
-        """What the answer names. Answers up to LONG_ANSWER characters are cached by their text;
-        longer ones are parsed each time, so a stream of megabyte answers cannot fill memory."""
-        return self._cached(text) if len(text) <= LONG_ANSWER else self._parse(text)
+        """What the answer names. Answers up to LONG_ANSWER characters are cached by their text
+        (a dict emptied when full: lru_cache's per-entry links cost the GC's passes); longer ones
+        are parsed each time, so a stream of megabyte answers cannot fill memory."""
+        got = self._by_text.get(text)
+        if got is None:
+            got = self._parse(text)
+            if len(text) <= LONG_ANSWER:
+                if len(self._by_text) >= TEXT_CACHE:
+                    self._by_text.clear()
+                self._by_text[text] = got
+        return got
 
     def explain(self, text: str) -> tuple[ParseResult, list[dict]]:
         """The result and the rules applied at each step, uncached: [{"step", "rule", ...}]."""
@@ -171,19 +167,23 @@ class Parser:
                         return word
         return None
 
-    def _mentions(self, tokens: tuple[str, ...]) -> list[_Mention]:
+    def _mentions(self, tokens: tuple[str, ...]) -> list[Mention]:
         """Longest lemma matches left to right (memoised per token window)."""
         found, i, n = [], 0, len(tokens)
         heads, windows = self._heads[n > 1], self._windows[n > 1]
         lookup, prefixes = self.lemmas.lookup, self.lemmas.prefixes
         while i < n:
             first = tokens[i]
-            word = heads.get(first, _MISSING)
-            if word is _MISSING:
+            try:  # most tokens are function words seen before: the hot path
+                word = heads[first]
+            except KeyError:
                 if len(first) > MAX_TOKEN:  # no word is this long: not cached, not looked up
                     i += 1
                     continue
                 word = heads[first] = self._head(first, n > 1)
+            if word is _STOP:
+                i += 1
+                continue
             if word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit"; not "orange fur"
                 nominal = (i == 0 or tokens[i - 1] in ARTICLES) and (
                     i + 1 == n or tokens[i + 1] in STOP and tokens[i + 1] not in COORDINATORS
@@ -191,9 +191,9 @@ class Parser:
                 word = windows.get((first,), _MISSING) if n == 1 or nominal else _STOP
                 if word is _MISSING:
                     word = windows[(first,)] = self._match((first,), False)
-            if word is _STOP:
-                i += 1
-                continue
+                if word is _STOP:
+                    i += 1
+                    continue
             if word is _LONGER or (i + 1 < n and first + tokens[i + 1] in lookup):
                 # as far as the words so far start a longer lemma, and one word more (or a
                 # two-word spelling joined up: "trolley bus")
@@ -201,7 +201,7 @@ class Parser:
                 while j < n and j - i < MAX_NGRAM and run in prefixes:
                     run += "_" + tokens[j]
                     j += 1
-                window = tokens[i : max(j, i + 2)]
+                window = tokens[i : j if j > i + 2 else i + 2]
                 if len(window[-1]) > MAX_TOKEN:  # no lemma holds it: the window ends before it
                     window = window[:-1]
                 word = windows.get(window, _MISSING)
@@ -212,19 +212,19 @@ class Parser:
                 continue
             end = i + word.n
             if not (word.n == 1 and end < n and tokens[end] == "of" and first in QUANTIFIERS):
-                found.append(_Mention(i, end, word))
+                found.append(Mention(i, end, word))
             i = end
         return found
 
     # --- the answer's subject ---------------------------------------------------------------
 
-    def _compounds(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> list[_Mention]:
+    def _compounds(self, tokens: tuple[str, ...], mentions: list[Mention]) -> list[Mention]:
         """Adjacent nouns form one ("computer monitor", "Labrador puppy", "pinwheel toy"):
         keep the better-ranked; on a tie the head (last) unless the first is a hyponym of it.
         Materials ("rubber duck") and lemmas made of function words ("large white" butterfly,
         unless a kind of the next noun) are modifiers, and so is a living thing before a made
         one or the reverse ("a jaguar car" is a car)."""
-        out: list[_Mention] = []
+        out: list[Mention] = []
         for m in mentions:
             prev = out[-1] if out else None
             if prev is not None and prev.end == m.start:
@@ -245,7 +245,7 @@ class Parser:
             out.append(m)
         return out
 
-    def _fronted(self, tokens: tuple[str, ...], mentions: list[_Mention]) -> tuple[list, bool]:
+    def _fronted(self, tokens: tuple[str, ...], mentions: list[Mention]) -> tuple[list, bool]:
         """Drop the nouns of a sentence-initial prepositional or participle phrase ("Behind the
         sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
         at an inverted verb before an article ("On the table sits a teapot")."""
@@ -270,7 +270,7 @@ class Parser:
                            skipped=" ".join(tokens[: end + 1]))
         return rest, True
 
-    def _subject(self, tokens: tuple[str, ...], mentions: list[_Mention], lead: bool) -> int:
+    def _subject(self, tokens: tuple[str, ...], mentions: list[Mention], lead: bool) -> int:
         """Index of the mention the answer is about: the first non-negated thing that is not
         scenery (rules.json scene_roots) nor a person (background_roots), moved
         on to the predicate of "is a"/"looks like a" if that names a class and the earlier noun
@@ -278,7 +278,8 @@ class Parser:
         if NEGATORS.isdisjoint(tokens):
             negated = [False] * len(mentions)
             like = self.senses.subject_like  # after a fronted phrase, the next noun is the subject
-            best = next((k for k, m in enumerate(mentions) if m.rank < 2 or like(
+            best = 0 if mentions[0].rank < 2 else next((
+                k for k, m in enumerate(mentions) if m.rank < 2 or like(
                 m, None if lead and k == 0 else tokens)), None)
             if best is None:  # only scenery: the first relevant or other noun, else a person
                 best = next((k for k, m in enumerate(mentions) if m.rank < 2), None)
@@ -338,8 +339,10 @@ class Parser:
                 tr.add("refusal" if cue else "none", "refusal_cues: " + " ".join(cue) if cue
                        else "no physical noun")
             return ParseResult(None, None, None, "refusal", []) if cue else NOTHING
-        if any(m.word.contextual for m in mentions):
-            self.senses.in_context(tokens, mentions, tr)
+        for m in mentions:
+            if m.word.contextual:
+                self.senses.in_context(tokens, mentions, tr)
+                break
         group = mentions
         if len(mentions) > 1:
             mentions = self._compounds(tokens, mentions)
@@ -347,12 +350,12 @@ class Parser:
             mentions = group = mentions[self._subject(tokens, mentions, lead):]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]
-                if not all(t in CONNECTORS for t in gap) or COORDINATORS.isdisjoint(gap):
+                if COORDINATORS.isdisjoint(gap) or not CONNECTORS.issuperset(gap):
                     group = mentions[:k]
                     break
         return self._result(tokens, fixed, mentions[0], group)
 
-    def _outside_refusals(self, tokens: tuple[str, ...], mentions: list[_Mention]):
+    def _outside_refusals(self, tokens: tuple[str, ...], mentions: list[Mention]):
         spans = [(i, i + len(p)) for p in REFUSAL_PHRASES for i in range(len(tokens))
                  if tokens[i : i + len(p)] == p]
         keep = [m for m in mentions if not any(a <= m.start < b for a, b in spans)]
@@ -360,7 +363,7 @@ class Parser:
             self.trace.add("refusal phrase", "refusal_phrases: its nouns name nothing in the image")
         return keep
 
-    def _result(self, tokens, fixed, primary: _Mention, group: list[_Mention]) -> ParseResult:
+    def _result(self, tokens, fixed, primary: Mention, group: list[Mention]) -> ParseResult:
         sense = primary.sense
         classes, wnid, label = self.senses.describe(sense)
         if primary.ambiguous or len(classes) > 1:

@@ -51,8 +51,10 @@ def mapping(table: str) -> dict[str, str]:
 
 
 def phrases(table: str) -> tuple[tuple[str, ...], ...]:
-    """Entries as token tuples, longest first ("as an ai language model" before "as an ai")."""
-    return tuple(sorted({tuple(e.split()) for e, _ in entries(table)}, key=len, reverse=True))
+    """Entries as token tuples, longest first ("as an ai language model" before "as an ai"), then
+    in file order: a set's order changes with the hash seed, and explain names the first match."""
+    unique = dict.fromkeys(tuple(e.split()) for e, _ in entries(table))
+    return tuple(sorted(unique, key=len, reverse=True))
 
 
 @lru_cache(maxsize=None)

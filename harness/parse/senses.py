@@ -37,6 +37,17 @@ class Word:
                     setattr(self, name, getattr(base, name))
 
 
+class Mention:
+    """One occurrence of a word in an answer; sense and rank may differ from the word's default
+    when the context disambiguates it."""
+
+    __slots__ = ("start", "end", "word", "sense", "rank", "ambiguous", "alts")
+
+    def __init__(self, start: int, end: int, word: Word) -> None:
+        self.start, self.end, self.word = start, end, word
+        self.sense, self.rank, self.ambiguous, self.alts = word.sense, word.rank, False, ()
+
+
 class Senses:
     def __init__(self, space: LabelSpace, lemmas: Lemmas) -> None:
         self.space, self.lemmas, self.wn = space, lemmas, wordnet()
