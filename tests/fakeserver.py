@@ -116,3 +116,31 @@ def default_sigint() -> None:
     """preexec_fn for a child that tests Ctrl-C: a shell that starts the suite in the background
     (`pytest &`) ignores SIGINT and children inherit that; give it back, as in a terminal."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def fails_after(n: int, answer: str = "a tench") -> Callable[[dict], Reply]:
+    """A `behave` that answers the first n sample requests and then 503s (the probe always
+    passes): a run that ends incomplete, to resume. `behave.state["n"]` counts the requests;
+    set it below 0 to let the next ones through."""
+    state = {"n": 0}
+
+    def behave(body: dict) -> Reply:
+        if body["max_tokens"] == 1:
+            return 200, chat_reply("ok")
+        state["n"] += 1
+        return (200, chat_reply(answer)) if state["n"] <= n else (503, {"error": "down"})
+
+    behave.state = state  # type: ignore[attr-defined]
+    return behave
+
+
+def alive(pid: int) -> bool:
+    """Is the process running (a zombie waiting to be reaped is not)?"""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split()[2] != "Z"

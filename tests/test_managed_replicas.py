@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from fakeserver import alive
+
 from harness.backends.server import ServerError, gpu_groups, vllm_command
 from harness.cli.main import main
 
@@ -64,13 +66,6 @@ def _shim(tmp_path, fail=None):
     return bindir, out
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().split()[2] != "Z"
 
 
 def _launched(out):
@@ -106,7 +101,7 @@ def test_two_replicas_launched_used_and_torn_down(tmp_path, monkeypatch, capsys)
         assert argv[argv.index("--tensor-parallel-size") + 1] == "2"
         answered = len((out / f"{port}.count").read_text()) - 1  # less the start-up probe
         assert answered >= 5  # both replicas did a share of the 20
-        assert not _alive(rec["pid"]) and not _alive(rec["worker"])
+        assert not alive(rec["pid"]) and not alive(rec["worker"])
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0
     m = json.loads(open(f"{run}/run.json").read())
@@ -126,7 +121,7 @@ def test_one_replica_failing_to_start_stops_the_others(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert rc == 2 and "exited with code 1" in err and "out of memory" in err
     for rec in _launched(out).values():
-        assert not _alive(rec["pid"]) and not _alive(rec["worker"])
+        assert not alive(rec["pid"]) and not alive(rec["worker"])
 
 
 def test_launch_options_with_a_base_url_are_refused(tmp_path, capsys):

@@ -11,7 +11,7 @@ import pytest
 from harness.cli.main import main
 from harness.manifest import RunOptions
 
-from fakeserver import FakeServer, chat_reply
+from fakeserver import FakeServer, chat_reply, fails_after
 
 PROMPT = """name: open-ended
 text: "Name the single main object in this picture, in two words."
@@ -61,19 +61,8 @@ def _interrupted_run(tmp_path, srv, *extra):
     return _run_dir(tmp_path / "runs")
 
 
-def _fails_after(n):
-    state = {"n": 0}
-
-    def behave(body):
-        if body["max_tokens"] == 1:
-            return 200, chat_reply("ok")
-        state["n"] += 1
-        return (200, chat_reply("a tench")) if state["n"] <= n else (503, {"error": "down"})
-    return behave
-
-
 def test_resume_takes_a_new_base_url_and_records_it(tmp_path, capsys):
-    with FakeServer(_fails_after(3)) as old, FakeServer(lambda b: (200, chat_reply("a goldfish"))
+    with FakeServer(fails_after(3)) as old, FakeServer(lambda b: (200, chat_reply("a goldfish"))
                                                          ) as new:
         run = _interrupted_run(tmp_path, old)
         assert main(["run", "--resume", str(run), "--base-url", new.base_url,
@@ -91,7 +80,7 @@ def test_resume_takes_a_new_base_url_and_records_it(tmp_path, capsys):
                                                ("--max-tokens", "8", "64"),
                                                ("--seed", "3", "0"), ("--image-size", "32", "None")])
 def test_resume_refuses_an_option_that_changes_results(tmp_path, capsys, flag, value, stored):
-    with FakeServer(_fails_after(3)) as srv:
+    with FakeServer(fails_after(3)) as srv:
         run = _interrupted_run(tmp_path, srv)
         before = (run / "samples.jsonl").read_text()
         capsys.readouterr()
@@ -104,7 +93,7 @@ def test_resume_refuses_an_option_that_changes_results(tmp_path, capsys, flag, v
 def test_prompt_file_edited_between_kill_and_resume_is_refused(tmp_path, capsys):
     path = tmp_path / "p.yaml"
     path.write_text(PROMPT)
-    with FakeServer(_fails_after(3)) as srv:
+    with FakeServer(fails_after(3)) as srv:
         run = _interrupted_run(tmp_path, srv, "--prompt", str(path))
         path.write_text(PROMPT.replace("two words", "one word"))
         capsys.readouterr()

@@ -8,7 +8,7 @@ import pytest
 from harness.backends.server import free_port
 from harness.cli.main import main
 
-from fakeserver import FakeServer, chat_reply
+from fakeserver import FakeServer, chat_reply, fails_after
 
 
 def _run(url, runs, *extra, model="fake"):
@@ -66,16 +66,8 @@ def test_the_same_server_is_a_hit_although_its_model_list_changes_every_call(tmp
 
 
 def test_resume_against_another_checkpoint_is_refused(tmp_path, capsys):
-    state = {"n": 0}
-
-    def flaky(body):
-        if body["max_tokens"] == 1:
-            return 200, chat_reply("ok")
-        state["n"] += 1
-        return (200, chat_reply("a tench")) if state["n"] <= 2 else (503, {"error": "x"})
-
     port = free_port()
-    with FakeServer(flaky, port=port, model_root="/ckpt/a"):
+    with FakeServer(fails_after(2), port=port, model_root="/ckpt/a"):
         assert main(["run", "--model", "fake", "--base-url", f"http://127.0.0.1:{port}/v1",
                      "--limit", "4", "--max-retries", "0", "--concurrency", "1",
                      "--output-dir", str(tmp_path / "runs")]) == 1
@@ -134,19 +126,12 @@ def test_truncated_answers_are_recorded_and_not_cached(tmp_path, capsys):
 
 
 def test_no_cache_is_honoured_on_resume(tmp_path, capsys):
-    state = {"n": 0}
-
-    def flaky(body):
-        if body["max_tokens"] == 1:
-            return 200, chat_reply("ok")
-        state["n"] += 1
-        return (200, chat_reply("a tench")) if state["n"] <= 2 else (503, {"error": "x"})
-
+    flaky = fails_after(2)
     with FakeServer(flaky) as srv:
         assert _run(srv.base_url, tmp_path / "runs", "--max-retries", "0",
                     "--concurrency", "1") == 1
         run, _, _ = _newest(tmp_path / "runs")
-        state["n"] = -100
+        flaky.state["n"] = -100
         assert main(["run", "--resume", str(run), "--no-cache"]) == 0
     assert json.loads((run / "run.json").read_text())["cache"] is False
 

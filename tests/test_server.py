@@ -11,7 +11,7 @@ import pytest
 from harness.backends.server import ManagedServer, ServerError, free_port, vllm_command
 from harness.cli.main import main
 
-from fakeserver import default_sigint
+from fakeserver import default_sigint, alive
 
 
 def test_vllm_command_for_one_image_on_loopback():
@@ -22,13 +22,6 @@ def test_vllm_command_for_one_image_on_loopback():
     assert cmd[-2:] == ["--dtype", "float16"]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().split()[2] != "Z"
 
 
 def test_failed_start_reports_last_log_lines(tmp_path):
@@ -66,9 +59,9 @@ def test_stop_kills_the_whole_process_group(tmp_path):
     server.start()
     leader = server.proc.pid
     child = int((tmp_path / "child.pid").read_text())
-    assert _alive(leader) and _alive(child)
+    assert alive(leader) and alive(child)
     server.stop(grace=1.0)
-    assert not _alive(leader) and not _alive(child)
+    assert not alive(leader) and not alive(child)
 
 
 def _vllm_shim(tmp_path):
