@@ -219,9 +219,3 @@ class RunManifest(RunOptions):
     @classmethod
     def from_json(cls, text: str) -> "RunManifest":
         return cls.model_validate(json.loads(text))
-
-    def options(self) -> RunOptions:
-        values = {k: getattr(self, k) for k in RunOptions.model_fields}
-        if values["backend"] not in ("openai", "transformers"):
-            values["backend"] = "openai"
-        return RunOptions(**values)

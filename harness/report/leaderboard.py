@@ -22,7 +22,6 @@ from harness.errors import HarnessError, LeaderboardError
 from harness.report.baselines import VARIANTS, cnn_baselines, published_vlms
 from harness.report.compare import N_V2, N_VAL, baseline_rows
 from harness.report.generalization import drop, effective_robustness
-from harness.report.runinfo import top1_counts
 from harness.report.verify import Entry, verify
 from harness.resources import named_yaml
 from harness.scoring.stats import accuracy
@@ -143,7 +142,7 @@ def measured_rows(best: dict[tuple, Entry], definition: Definition) -> list[dict
                      "runs": {t: str(e.path) for t, e in sorted(by_task.items())},
                      "source": "this harness"}
         if base:
-            k_in, n_in = top1_counts(base.facts.records)
+            k_in, n_in = base.top1
             row.update(imagenet=accuracy(k_in, n_in), n_imagenet=n_in,
                        imagenet_contains=_value(base, "contains"),
                        imagenet_hierarchical=_value(base, "hierarchical"))
@@ -155,7 +154,7 @@ def measured_rows(best: dict[tuple, Entry], definition: Definition) -> list[dict
 
 
 def _add_shift(row: dict, task: str, e: Entry, definition: Definition) -> None:
-    k, n = top1_counts(e.facts.records)
+    k, n = e.top1
     row[f"v2_{VARIANT_OF[task]}"] = accuracy(k, n)
     if task != definition.primary_shift:
         return
@@ -170,7 +169,7 @@ def apart_rows(apart: list[Entry]) -> list[dict]:
     """Subsets, partial runs, runs with failures: one row each, with why it is not ranked."""
     rows = []
     for e in sorted(apart, key=lambda x: (x.facts.model, x.facts.task, x.facts.created)):
-        k, n = top1_counts(e.facts.records)
+        k, n = e.top1
         rows.append({"model": e.facts.model, "model_id": e.facts.model_id,
                      "prompt": e.facts.prompt, "task": e.facts.task, "n": n,
                      "top1": accuracy(k, n), "why": e.not_ranked, "run": str(e.path),

@@ -103,8 +103,3 @@ def error_kind(record: dict) -> str | None:
 def n_failed(records: list[dict]) -> int:
     """Samples that were never measured (what a resume retries), as the run itself counts."""
     return sum(SampleRecord.from_dict(r).failed for r in records)
-
-
-def top1_counts(records: list[dict]) -> tuple[int, int]:
-    """(k, n) for top-1, recomputed from the records (errors count as wrong)."""
-    return sum(bool(r.get("correct")) for r in records), len(records)

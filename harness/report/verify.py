@@ -39,6 +39,11 @@ class Entry:
     def path(self) -> Path:
         return self.facts.path
 
+    @property
+    def top1(self) -> tuple[int, int]:
+        """(k, n) of top-1, as recomputed from the samples when the run was verified."""
+        return self.metrics["top1"]["k"], self.metrics["top1"]["n"]
+
 
 def verify(path: Path, tasks: set[str], label_space: str, canonical: dict) -> Entry:
     """Raise LeaderboardError with the reason a run cannot be used at all."""

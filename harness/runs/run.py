@@ -19,7 +19,7 @@ from harness.backends.models import resolve
 from harness.backends.openai_compat import OpenAIBackend, health_url
 from harness.backends.replicas import ReplicaPool
 from harness.backends.resilience import Resilience
-from harness.errors import BackendError, RunError, ServerError
+from harness.errors import BackendError, RunError, ServerError, StoreError
 from harness.manifest import RunManifest, RunOptions
 from harness.parse.parser import parser_for
 from harness.runs.loop import Context, Progress, _Silent, evaluate
@@ -52,7 +52,7 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
         rundir.write_manifest(m)  # the options this resume changed are on record
     if done:
         log.warning(f"resuming {rundir.path}: {len(done)} of {m.n_samples} samples already done")
-    server = None
+    server, results = None, None
     try:
         if m.managed_server and m.engine != "ray":  # with Ray, engines run as Ray actors
             server = _start_vllm(m, rundir)
@@ -79,8 +79,10 @@ def _execute(plan: Plan, progress: ProgressFactory | None,
             rundir.close()
             if rundir.samples.exists():
                 rundir.compact()
-                finalize(rundir)
-    return rundir, _results(rundir)
+                results = finalize(rundir)
+    if results is None:
+        raise StoreError(f"{rundir.path}: samples.jsonl disappeared during the run")
+    return rundir, results
 
 
 async def _session(plan: Plan, ctx: Context, done: set[str],
@@ -210,11 +212,4 @@ def _start_vllm(m: RunManifest, rundir: RunDir):
 def finalize(rundir: RunDir) -> dict:
     res = aggregate.build(rundir.manifest(), rundir.read_records(), rundir.samples_sha256(),
                           now_iso())
-    rundir.write_results(res)
-    return res
-
-
-def _results(rundir: RunDir) -> dict:
-    import json
-
-    return json.loads(rundir.results.read_text())
+    return rundir.write_results(res)

@@ -206,11 +206,14 @@ class RunDir:
     def samples_sha256(self) -> str:
         return hashlib.sha256(self.samples.read_bytes()).hexdigest()
 
-    def write_results(self, results: dict) -> None:
+    def write_results(self, results: dict) -> dict:
+        """Write results.json; returns what was written (secrets masked)."""
+        written = scrub_values(results)
         try:
-            _atomic_write(self.results, json.dumps(scrub_values(results), indent=2) + "\n")
+            _atomic_write(self.results, json.dumps(written, indent=2) + "\n")
         except OSError as e:
             raise write_error(self.results, e) from None
+        return written
 
     def rewrite_samples(self, records: list[SampleRecord]) -> None:
         """Replace samples.jsonl atomically (used by `harness score`, under the lock)."""
