@@ -124,6 +124,8 @@ def test_trickling_or_slow_server_ends_within_the_deadline(tmp_path, capsys, mod
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": 12345}}]}), "not text"),
     ((200, {"error": {"message": "model overloaded"}}), "error body"),
+    ((200, {"id": "x", "choices": [{"index": 0, "message": None}]}), "without a message"),
+    ((200, {"id": "x", "choices": ["a tench"]}), "without a message"),
     ((200, '{"id": "x", "choices": [ {"message": '), "server: invalid reply"),
     ((200, {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
             "choices": []}), "no choices"),

@@ -168,7 +168,10 @@ def answer_from_json(body: Any, latency: float) -> Answer:
         raise RequestError("server: reply has no choices", kind="server", retryable=True)
     choice = choices[0] if isinstance(choices[0], dict) else {}
     message = choice.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(message, dict):  # a choice must carry a message, even an empty one
+        raise RequestError(f"server: invalid reply, a choice without a message: "
+                           f"{_short(str(choices[0]), 80)}", kind="server", retryable=True)
+    content = message.get("content")
     if content is not None and not isinstance(content, str):
         raise RequestError(f"server: answer content is {type(content).__name__}, not text",
                            kind="server")
