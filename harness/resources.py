@@ -1,7 +1,14 @@
 """Where the shipped tasks/, prompts/ and leaderboards/ live: inside the wheel or in a checkout."""
 from __future__ import annotations
 
+import gc
+import hashlib
+import logging
+import marshal
+import os
 from pathlib import Path
+from typing import Callable, Iterable
+
 from harness.errors import HarnessError
 
 PKG = Path(__file__).resolve().parent
@@ -57,3 +64,55 @@ def did_you_mean(name: str, known: list[str] | set[str] | dict) -> str:
 
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def cached_build(kind: str, sources: Iterable[bytes], build: Callable[[], object],
+                 keep: int = 8) -> object:
+    """build(), kept in the user cache as marshal (plain dicts, lists, tuples, sets, strings,
+    numbers) under a name from `kind` and the sha256 of `sources`: what the value is derived
+    from, so any change to them rebuilds it. marshal loads a few times faster than JSON and far
+    faster than rebuilding: this is most of `harness parse`'s start-up. An unreadable file is
+    rebuilt; a read-only or full cache folder costs only the next start its build. At most
+    `keep` files of a kind stay (other versions, other label spaces), newest first."""
+    h = hashlib.sha256()
+    for blob in sources:
+        h.update(hashlib.sha256(blob).digest())
+    path = cache_dir() / "tables" / f"{kind}-{h.hexdigest()[:24]}.marshal"
+    value = _load(path)
+    if value is None:
+        value = build()
+        _save(path, value, keep)
+    return value
+
+
+def _load(path: Path) -> object | None:
+    """The collector is paused while decoding: the ~10^5 containers are none of them garbage,
+    and its passes over them doubled the time."""
+    log = logging.getLogger("harness")
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return marshal.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, EOFError, TypeError) as e:  # unreadable or from another version
+        log.debug("cache file %s unusable (%s); rebuilding", path, e)
+        return None
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _save(path: Path, value: object, keep: int) -> None:
+    """Atomic write (a reader never sees half a file), then the oldest files of the kind go."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(value))
+        os.replace(tmp, path)
+        kind = path.name.rsplit("-", 1)[0]
+        old = sorted(path.parent.glob(f"{kind}-*.marshal"), key=lambda p: p.stat().st_mtime)
+        for stale in old[:-keep]:
+            stale.unlink(missing_ok=True)
+    except OSError as e:
+        logging.getLogger("harness").debug("cache file %s not written (%s)", path, e)

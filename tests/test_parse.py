@@ -239,7 +239,7 @@ def test_tables_are_cached_on_disk_and_rebuilt_when_unreadable(tmp_path, monkeyp
     monkeypatch.setattr(lemmas, "_TABLES", {})
     space = label_space("imagenet-a-200")
     built = lemmas.tables_for(space)
-    files = list((tmp_path / "parser").glob("tables-*.marshal"))
+    files = list((tmp_path / "tables").glob("parser-*.marshal"))
     assert len(files) == 1
     monkeypatch.setattr(lemmas, "_TABLES", {})
     assert lemmas.tables_for(space) == built          # read back from the file

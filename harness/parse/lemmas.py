@@ -4,18 +4,13 @@ Every WordNet noun lemma (plus hyphenless spellings, CLIP class names and the ru
 maps to its synsets in sense order; around that sit the indexes the parser's hot loop needs: word
 runs that start a longer lemma, misspelling neighbourhoods of class words, and the words that
 describe each class (for disambiguation). Building takes ~1 s; `harness parse` is asked to run at
-100k lines/s start-up included, so the built tables are kept as a marshal file under
-the user cache folder (harness.resources.cache_dir)/parser/, keyed by a hash of the data they come from
-(WordNet, the class list, rules.json, this module and lexicon.py) and the label space. The tables
+100k lines/s start-up included, so the built tables are kept as a marshal file in the user cache
+(harness.resources.cached_build: tables/parser-*.marshal), keyed by a hash of the data they come
+from (WordNet, the class list, rules.json, this module and lexicon.py) and the label space. They
 hold only strings, tuples, frozensets and dicts of them, which the garbage collector does not walk.
 """
 from __future__ import annotations
 
-import gc
-import hashlib
-import logging
-import marshal
-import os
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -25,9 +20,8 @@ from harness.parse.lexicon import ALIASES, BRITISH, STOP, WORD_RE, deletes, stem
 from harness.parse.lexicon import key as lemma_key
 from harness.parse.rules import RULES_FILE, words
 from harness.wordnet.graph import DATA, LabelSpace, clip_names, imagenet_classes, wordnet
-from harness.resources import cache_dir
+from harness.resources import cached_build
 
-log = logging.getLogger("harness")
 NOT_SHORT = words("not_short")
 KEEP_CACHED = 8  # table files kept on disk (~4 MB each), newest first
 
@@ -134,54 +128,18 @@ _TABLES: dict[tuple[str, ...], Lemmas] = {}
 
 
 def tables_for(space: LabelSpace) -> Lemmas:
-    """The space's tables: from memory, else the disk cache, else built (and cached)."""
+    """The space's tables: from memory, else the disk cache (resources.cached_build, keyed by
+    every file they are derived from), else built."""
     got = _TABLES.get(space.wnids)
     if got is None:
-        path = _cache_path(space)
-        got = _load(path)
-        if got is None:
+        sources = [(DATA / "wordnet.json.gz").read_bytes(),
+                   (DATA / "imagenet_classes.json").read_bytes(), RULES_FILE.read_bytes(),
+                   Path(__file__).read_bytes(), Path(__file__).with_name("lexicon.py").read_bytes(),
+                   "\n".join(space.wnids).encode()]
+        raw = cached_build("parser", sources, lambda: asdict(Lemmas.build(space)), KEEP_CACHED)
+        try:
+            got = Lemmas(**raw)
+        except TypeError:  # not this version's fields (cannot happen with an intact key)
             got = Lemmas.build(space)
-            _save(path, got)
         _TABLES[space.wnids] = got
     return got
-
-
-def _cache_path(space: LabelSpace) -> Path:
-    h = hashlib.sha256()
-    for blob in ((DATA / "wordnet.json.gz").read_bytes(),
-                 (DATA / "imagenet_classes.json").read_bytes(), RULES_FILE.read_bytes(),
-                 Path(__file__).read_bytes(), Path(__file__).with_name("lexicon.py").read_bytes(),
-                 "\n".join(space.wnids).encode()):
-        h.update(hashlib.sha256(blob).digest())
-    return cache_dir() / "parser" / f"tables-{h.hexdigest()[:24]}.marshal"
-
-
-def _load(path: Path) -> Lemmas | None:
-    """The cached tables, or None. The collector is paused while they are decoded (~200k
-    containers, none garbage; the same reason as wordnet.graph.wordnet)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        return Lemmas(**marshal.loads(path.read_bytes()))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, EOFError, TypeError) as e:  # unreadable or from another version
-        log.debug("parser table cache %s unusable (%s); rebuilding", path, e)
-        return None
-    finally:
-        if was_on:
-            gc.enable()
-
-
-def _save(path: Path, tables: Lemmas) -> None:
-    """Atomic write; a read-only or full cache directory only costs the next start-up its build."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(asdict(tables)))
-        os.replace(tmp, path)
-        old = sorted(path.parent.glob("tables-*.marshal"), key=lambda p: p.stat().st_mtime)
-        for stale in old[:-KEEP_CACHED]:  # tables of older versions and other label spaces
-            stale.unlink(missing_ok=True)
-    except OSError as e:
-        log.debug("parser table cache %s not written (%s)", path, e)

@@ -23,6 +23,7 @@ from harness.wordnet.graph import LabelSpace, label_space
 __all__ = ["Parser", "ParseResult", "normalise", "parser_for"]
 
 _MISSING, _STOP, _LONGER, _NOUN_AFTER_ARTICLE = object(), object(), object(), object()
+_NO_FIX: frozenset[int] = frozenset()  # no token corrected
 # Bounded work on hostile input (issue: hardening). A token longer than the longest class word + 1
 # cannot be one edit away from it; at most MAX_CORRECTIONS unseen tokens per answer are tried.
 MAX_CORRECTIONS = 64
@@ -58,12 +59,35 @@ class Parser:
         are parsed each time, so a stream of megabyte answers cannot fill memory."""
         got = self._by_text.get(text)
         if got is None:
-            got = self._parse(text)
+            got = self.parse_once(text)
             if len(text) <= LONG_ANSWER:
                 if len(self._by_text) >= TEXT_CACHE:
                     self._by_text.clear()
                 self._by_text[text] = got
         return got
+
+    def parse_once(self, text: str) -> ParseResult:
+        """parse, without keeping the text: for a caller with its own cache by text
+        (`harness parse` keeps each answer's JSON). Results are still cached by their tokens
+        ("A tabby cat." and "**Answer:** tabby cat"), unless a token was corrected."""
+        tokens = _words(text)
+        fixed = _NO_FIX
+        if not self._clean.issuperset(tokens):
+            fixed = self._correct_all(tokens)
+            if fixed:
+                return self._read(tuple(tokens), fixed)
+        tokens = tuple(tokens)
+        if len(text) > LONG_ANSWER:
+            return self._read(tokens, fixed)
+        result = self._results.get(tokens)
+        if result is None:
+            if len(self._results) > 500_000 or len(self._windows[1]) > 1_000_000 or len(
+                    self._clean) > 1_000_000:  # bound memory
+                for cache in (*self._heads, *self._windows, self._clean, self._corrections,
+                              self._results):
+                    cache.clear()
+            result = self._results[tokens] = self._read(tokens, fixed)
+        return result
 
     def explain(self, text: str) -> tuple[ParseResult, list[dict]]:
         """The result and the rules applied at each step, uncached: [{"step", "rule", ...}]."""
@@ -76,16 +100,18 @@ class Parser:
 
     # --- tokens -----------------------------------------------------------------------------
 
-    def _tokens(self, text: str) -> tuple[tuple[str, ...], set[int]]:
+    def _tokens(self, text: str) -> tuple[tuple[str, ...], frozenset[int] | set[int]]:
         """Normalised tokens with misspelt class words corrected, and which were corrected."""
         norm = normalise(text)
         tokens = TOKEN_RE.findall(norm)
         if self.trace:
             self.trace.add("normalise", "markup, think blocks, JSON, bullets, prefixes", text=norm)
-        clean, tried = self._clean, 0
-        if clean.issuperset(tokens):
-            return tuple(tokens), set()
-        fixed = set()
+        fixed = _NO_FIX if self._clean.issuperset(tokens) else self._correct_all(tokens)
+        return tuple(tokens), fixed
+
+    def _correct_all(self, tokens: list[str]) -> frozenset[int] | set[int]:
+        """Correct misspelt class words in place; the indices corrected."""
+        clean, tried, fixed = self._clean, 0, set()
         for i, t in enumerate(tokens):
             if t in clean:
                 continue
@@ -104,7 +130,7 @@ class Parser:
                 self.trace.add("spelling", "one edit from exactly one class word", token=t, to=c)
             tokens[i] = c
             fixed.add(i)
-        return tuple(tokens), fixed
+        return fixed or _NO_FIX
 
     def _correct(self, token: str) -> str | None:
         """A misspelt class word (edit distance ~1), if exactly one candidate fits."""
@@ -168,7 +194,9 @@ class Parser:
         return None
 
     def _mentions(self, tokens: tuple[str, ...]) -> list[Mention]:
-        """Longest lemma matches left to right (memoised per token window)."""
+        """Longest lemma matches left to right, memoised: per token what it starts (_head), and
+        per window of tokens its match. A token that starts longer lemmas keeps a dict of the
+        tokens seen after it (the hot path: "on a table", "white background")."""
         found, i, n = [], 0, len(tokens)
         heads, windows = self._heads[n > 1], self._windows[n > 1]
         lookup, prefixes = self.lemmas.lookup, self.lemmas.prefixes
@@ -180,11 +208,21 @@ class Parser:
                 if len(first) > MAX_TOKEN:  # no word is this long: not cached, not looked up
                     i += 1
                     continue
-                word = heads[first] = self._head(first, n > 1)
+                word = self._head(first, n > 1)
+                heads[first] = word = {} if word is _LONGER else word
             if word is _STOP:
                 i += 1
                 continue
-            if word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit"; not "orange fur"
+            if word.__class__ is dict:  # it starts longer lemmas: what the next token makes
+                nxt = tokens[i + 1] if i + 1 < n else ""
+                got = word.get(nxt, _MISSING)
+                if got is _MISSING:  # _LONGER: the window may hold more words than these two
+                    got = _LONGER if f"{first}_{nxt}" in prefixes else self._window(
+                        tokens, i, n > 1)
+                    if len(nxt) <= MAX_TOKEN:
+                        word[nxt] = got
+                word = self._window(tokens, i, n > 1) if got is _LONGER else got
+            elif word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit", not "orange fur"
                 nominal = (i == 0 or tokens[i - 1] in ARTICLES) and (
                     i + 1 == n or tokens[i + 1] in STOP and tokens[i + 1] not in COORDINATORS
                     or tokens[i + 1] == "," and i + 2 < n and tokens[i + 2] in ARTICLES)
@@ -194,19 +232,8 @@ class Parser:
                 if word is _STOP:
                     i += 1
                     continue
-            if word is _LONGER or (i + 1 < n and first + tokens[i + 1] in lookup):
-                # as far as the words so far start a longer lemma, and one word more (or a
-                # two-word spelling joined up: "trolley bus")
-                j, run = i + 1, first
-                while j < n and j - i < MAX_NGRAM and run in prefixes:
-                    run += "_" + tokens[j]
-                    j += 1
-                window = tokens[i : j if j > i + 2 else i + 2]
-                if len(window[-1]) > MAX_TOKEN:  # no lemma holds it: the window ends before it
-                    window = window[:-1]
-                word = windows.get(window, _MISSING)
-                if word is _MISSING:
-                    word = windows[window] = self._match(window, n > 1)
+            elif i + 1 < n and first + tokens[i + 1] in lookup:  # "trolley bus": "trolleybus"
+                word = self._window(tokens, i, n > 1)
             if word is None:
                 i += 1
                 continue
@@ -215,6 +242,23 @@ class Parser:
                 found.append(Mention(i, end, word))
             i = end
         return found
+
+    def _window(self, tokens: tuple[str, ...], i: int, in_sentence: bool):
+        """The match of the window at i: as far as the words so far start a longer lemma, and
+        one word more (or a two-word spelling joined up)."""
+        n, prefixes = len(tokens), self.lemmas.prefixes
+        j, run = i + 1, tokens[i]
+        while j < n and j - i < MAX_NGRAM and run in prefixes:
+            run += "_" + tokens[j]
+            j += 1
+        window = tokens[i : j if j > i + 2 else i + 2]
+        if len(window[-1]) > MAX_TOKEN:  # no lemma holds it: the window ends before it
+            window = window[:-1]
+        windows = self._windows[in_sentence]
+        word = windows.get(window, _MISSING)
+        if word is _MISSING:
+            word = windows[window] = self._match(window, in_sentence)
+        return word
 
     # --- the answer's subject ---------------------------------------------------------------
 
@@ -276,50 +320,44 @@ class Parser:
         on to the predicate of "is a"/"looks like a" if that names a class and the earlier noun
         does not, then to a later, more specific hyponym ("an animal, a golden retriever")."""
         if NEGATORS.isdisjoint(tokens):
-            negated = [False] * len(mentions)
-            like = self.senses.subject_like  # after a fronted phrase, the next noun is the subject
-            best = 0 if mentions[0].rank < 2 else next((
-                k for k, m in enumerate(mentions) if m.rank < 2 or like(
-                m, None if lead and k == 0 else tokens)), None)
-            if best is None:  # only scenery: the first relevant or other noun, else a person
-                best = next((k for k, m in enumerate(mentions) if m.rank < 2), None)
-            if best is None:
-                best = next((k for k, m in enumerate(mentions) if m.rank == 2), 0)
+            negated = None
+            best = 0 if mentions[0].rank < 2 else self._subject_like(tokens, mentions, lead)
         else:
             negated = [not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
                        for m in mentions]
             best = min(range(len(mentions)), key=lambda k: (negated[k], mentions[k].rank >= 2,
                                                             mentions[k].rank == 3))
         rank = mentions[best].rank
-        if rank and any(m.rank < rank for m in mentions[best + 1:]):
-            # "Based on the coat, this looks like a Samoyed.": the predicate names the class
-            cop = next((c for c in range(len(tokens) - 1) if tokens[c] in COPULAS and
-                        tokens[c + 1] in ARTICLES), len(tokens))
-            k = next((k for k, m in enumerate(mentions) if m.start > cop), 0)
-            if k > best and mentions[k].rank < rank and not negated[k]:
-                best = k
+        if rank:
+            for m in mentions[best + 1:]:
+                if m.rank < rank:  # "Based on the coat, this looks like a Samoyed.": the
+                    best = self._predicate(tokens, mentions, best, negated)  # predicate names it
+                    break
+        anc, sense = self.senses.wn.ancestors, mentions[best].sense
         for k in range(best + 1, len(mentions)):
-            if self.senses.wn.descendants_contains(mentions[k].sense, mentions[best].sense):
-                best = k
+            if sense in anc(mentions[k].sense) and mentions[k].sense != sense:
+                best, sense = k, mentions[k].sense
+        return best
+
+    def _subject_like(self, tokens, mentions: list[Mention], lead: bool) -> int:
+        """The first mention that can be the subject (after a fronted phrase, the next noun is);
+        with only scenery, the first other noun, else the first (a person)."""
+        like = self.senses.subject_like
+        for k, m in enumerate(mentions):
+            if m.rank < 2 or like(m, None if lead and k == 0 else tokens):
+                return k
+        return next((k for k, m in enumerate(mentions) if m.rank == 2), 0)
+
+    def _predicate(self, tokens, mentions: list[Mention], best: int, negated) -> int:
+        """The first mention after "is a"/"looks like a", if it ranks better than best's."""
+        cop = next((c for c in range(len(tokens) - 1) if tokens[c] in COPULAS and
+                    tokens[c + 1] in ARTICLES), len(tokens))
+        k = next((k for k, m in enumerate(mentions) if m.start > cop), 0)
+        if k > best and mentions[k].rank < mentions[best].rank and not (negated and negated[k]):
+            return k
         return best
 
     # --- one answer -------------------------------------------------------------------------
-
-    def _parse(self, text: str) -> ParseResult:
-        tokens, fixed = self._tokens(text)
-        if fixed:
-            return self._read(tokens, fixed)
-        if len(text) > LONG_ANSWER:
-            return self._read(tokens, fixed)
-        result = self._results.get(tokens)  # "A tabby cat." and "**Answer:** tabby cat"
-        if result is None:
-            if len(self._results) > 500_000 or len(self._windows[1]) > 1_000_000 or len(
-                    self._clean) > 1_000_000:  # bound memory
-                for cache in (*self._heads, *self._windows, self._clean, self._corrections,
-                              self._results):
-                    cache.clear()
-            result = self._results[tokens] = self._read(tokens, fixed)
-        return result
 
     def _read(self, tokens: tuple[str, ...], fixed: set[int]) -> ParseResult:
         tr = self.trace
@@ -389,6 +427,17 @@ class Parser:
                            words=" ".join(tokens[primary.start:primary.end]), synset=sense,
                            match=how)
         return ParseResult(wnid, sense, label, how, cands)
+
+
+def _words(text: str) -> list[str]:
+    """TOKEN_RE.findall(normalise(text)), fast for the commonest answer: ASCII words and spaces
+    with an end mark ("The image shows a stove in a room."). normalise changes such a text only
+    by strip() and lower() (it has no markup, JSON, bullet or prefix), and its tokens are its
+    words: split() gives them without the regular expression's per-call cost."""
+    core = text.rstrip(". !?")
+    if core.isascii() and core.replace(" ", "").isalnum():
+        return core.lower().split()
+    return TOKEN_RE.findall(normalise(text))
 
 
 def _find_phrase(tokens: tuple[str, ...], phrases) -> tuple[str, ...] | None:

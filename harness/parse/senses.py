@@ -52,6 +52,7 @@ class Senses:
     def __init__(self, space: LabelSpace, lemmas: Lemmas) -> None:
         self.space, self.lemmas, self.wn = space, lemmas, wordnet()
         self._bases: dict[str, Word | None] = {}  # lemma key -> default sense (None: abstract)
+        self._words: dict[tuple, Word | None] = {}  # (key, n, how) -> Word (they are immutable)
         self._ranks: dict[str, int] = {}
         self._about: dict[str, tuple] = {}
         self._kinds: dict[str, frozenset[str]] = {}  # sense -> _kind_words(sense)
@@ -84,10 +85,13 @@ class Senses:
         """The lemma's default sense, or None if it names no physical thing: none of its senses
         is physical, or its most frequent sense is abstract and no sense is one the label space
         can score (a rare physical sense of an abstract word is not what an answer means)."""
-        base = self._bases.get(key, self)
-        if base is self:
-            base = self._bases[key] = self._base(senses, key)
-        return None if base is None else Word(n, how, base)
+        got = self._words.get((key, n, how), self)
+        if got is self:
+            base = self._bases.get(key, self)
+            if base is self:
+                base = self._bases[key] = self._base(senses, key)
+            got = self._words[key, n, how] = None if base is None else Word(n, how, base)
+        return got
 
     def _base(self, senses, key: str) -> Word | None:
         """An alias or a FIRST_SENSE word's first sense; else among physical senses relevant to
