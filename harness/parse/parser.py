@@ -11,12 +11,13 @@ the answer's subject; with no physical noun left, a refusal cue makes the match 
 from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, tables_for
-from harness.parse.lexicon import (ARTICLES, BRITISH, CLAUSE_OPENERS, CONNECTORS, COORDINATORS,
-                                   COPULAS, CORRECTIONS, INVERSION_VERBS, MAX_NGRAM, NEGATORS,
-                                   NON_NOUN_ENDINGS, QUANTIFIERS, REFUSAL_CUES, REFUSAL_PHRASES,
-                                   STOP, TOKEN_RE, deletes, normalise, variants)
+from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, CORRECTIONS,
+                                   MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS,
+                                   REFUSAL_CUES, REFUSAL_PHRASES, STOP, TOKEN_RE, deletes,
+                                   normalise, variants)
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
+from harness.parse.subject import compounds, fronted, subject
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -33,6 +34,7 @@ MAX_TOKEN = 64
 LONG_ANSWER = 4096
 TEXT_CACHE = 200_000  # answers whose result is kept by their text
 REFUSAL_FIRST = frozenset(p[0] for p in REFUSAL_PHRASES)
+UNUSUAL = REFUSAL_FIRST | CORRECTIONS | NEGATORS  # one test for the three rare cases
 
 
 class Parser:
@@ -222,7 +224,8 @@ class Parser:
                     if len(nxt) <= MAX_TOKEN:
                         word[nxt] = got
                 word = self._window(tokens, i, n > 1) if got is _LONGER else got
-            elif word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit", not "orange fur"
+            elif word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit"; not "orange
+                # fur"
                 nominal = (i == 0 or tokens[i - 1] in ARTICLES) and (
                     i + 1 == n or tokens[i + 1] in STOP and tokens[i + 1] not in COORDINATORS
                     or tokens[i + 1] == "," and i + 2 < n and tokens[i + 2] in ARTICLES)
@@ -260,103 +263,6 @@ class Parser:
             word = windows[window] = self._match(window, in_sentence)
         return word
 
-    # --- the answer's subject ---------------------------------------------------------------
-
-    def _compounds(self, tokens: tuple[str, ...], mentions: list[Mention]) -> list[Mention]:
-        """Adjacent nouns form one ("computer monitor", "Labrador puppy", "pinwheel toy"):
-        keep the better-ranked; on a tie the head (last) unless the first is a hyponym of it.
-        Materials ("rubber duck") and lemmas made of function words ("large white" butterfly,
-        unless a kind of the next noun) are modifiers, and so is a living thing before a made
-        one or the reverse ("a jaguar car" is a car)."""
-        out: list[Mention] = []
-        for m in mentions:
-            prev = out[-1] if out else None
-            if prev is not None and prev.end == m.start:
-                kind_of_next = any(self.senses.wn.descendants_contains(prev.sense, s)
-                                   for s in m.word.senses)
-                words = tokens[prev.end - prev.word.n : prev.end]  # the word, not the compound
-                modifier, why = self.senses.modifier(prev, m, words, kind_of_next)
-                keep_prev = not modifier and (prev.rank < m.rank or (prev.rank == m.rank and
-                                                                     kind_of_next))
-                if self.trace:
-                    self.trace.add("compound", why or "the better-ranked noun of two adjacent",
-                                   keep=" ".join(tokens[(prev if keep_prev else m).start:
-                                                        (prev if keep_prev else m).end]))
-                if not keep_prev:
-                    m.start = prev.start
-                    out[-1] = m
-                continue
-            out.append(m)
-        return out
-
-    def _fronted(self, tokens: tuple[str, ...], mentions: list[Mention]) -> tuple[list, bool]:
-        """Drop the nouns of a sentence-initial prepositional or participle phrase ("Behind the
-        sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
-        at an inverted verb before an article ("On the table sits a teapot")."""
-        first = tokens[0] if tokens else ""
-        if not (first in CLAUSE_OPENERS or (first.endswith(("ing", "ed")) and len(first) > 4
-                                             and mentions[0].start > 0)):
-            return mentions, False
-        commas = [k for k, t in enumerate(tokens) if t == ","]
-        end = commas[0] if commas else None
-        for k in commas[1:]:  # "On the counter, next to the toaster, there is a vase"
-            if tokens[end + 1] not in CLAUSE_OPENERS:
-                break
-            end = k
-        if end is None or not any(m.start > end for m in mentions):
-            end = next((k for k in range(1, len(tokens) - 1) if tokens[k] in INVERSION_VERBS
-                        and tokens[k + 1] in ARTICLES), None)
-        rest = [m for m in mentions if end is not None and m.start > end]
-        if not rest:
-            return mentions, False
-        if self.trace:
-            self.trace.add("fronted", "clause_openers: a fronted phrase names the background",
-                           skipped=" ".join(tokens[: end + 1]))
-        return rest, True
-
-    def _subject(self, tokens: tuple[str, ...], mentions: list[Mention], lead: bool) -> int:
-        """Index of the mention the answer is about: the first non-negated thing that is not
-        scenery (rules.json scene_roots) nor a person (background_roots), moved
-        on to the predicate of "is a"/"looks like a" if that names a class and the earlier noun
-        does not, then to a later, more specific hyponym ("an animal, a golden retriever")."""
-        if NEGATORS.isdisjoint(tokens):
-            negated = None
-            best = 0 if mentions[0].rank < 2 else self._subject_like(tokens, mentions, lead)
-        else:
-            negated = [not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
-                       for m in mentions]
-            best = min(range(len(mentions)), key=lambda k: (negated[k], mentions[k].rank >= 2,
-                                                            mentions[k].rank == 3))
-        rank = mentions[best].rank
-        if rank:
-            for m in mentions[best + 1:]:
-                if m.rank < rank:  # "Based on the coat, this looks like a Samoyed.": the
-                    best = self._predicate(tokens, mentions, best, negated)  # predicate names it
-                    break
-        anc, sense = self.senses.wn.ancestors, mentions[best].sense
-        for k in range(best + 1, len(mentions)):
-            if sense in anc(mentions[k].sense) and mentions[k].sense != sense:
-                best, sense = k, mentions[k].sense
-        return best
-
-    def _subject_like(self, tokens, mentions: list[Mention], lead: bool) -> int:
-        """The first mention that can be the subject (after a fronted phrase, the next noun is);
-        with only scenery, the first other noun, else the first (a person)."""
-        like = self.senses.subject_like
-        for k, m in enumerate(mentions):
-            if m.rank < 2 or like(m, None if lead and k == 0 else tokens):
-                return k
-        return next((k for k, m in enumerate(mentions) if m.rank == 2), 0)
-
-    def _predicate(self, tokens, mentions: list[Mention], best: int, negated) -> int:
-        """The first mention after "is a"/"looks like a", if it ranks better than best's."""
-        cop = next((c for c in range(len(tokens) - 1) if tokens[c] in COPULAS and
-                    tokens[c + 1] in ARTICLES), len(tokens))
-        k = next((k for k, m in enumerate(mentions) if m.start > cop), 0)
-        if k > best and mentions[k].rank < mentions[best].rank and not (negated and negated[k]):
-            return k
-        return best
-
     # --- one answer -------------------------------------------------------------------------
 
     def _read(self, tokens: tuple[str, ...], fixed: set[int]) -> ParseResult:
@@ -365,12 +271,10 @@ class Parser:
         if tr:
             for m in mentions:
                 tr.mention(" ".join(tokens[m.start:m.end]), m.word, self.senses)
-        if mentions and not REFUSAL_FIRST.isdisjoint(tokens):  # "as an AI language model"
-            mentions = self._outside_refusals(tokens, mentions)
-        if not CORRECTIONS.isdisjoint(tokens):  # "a bottle... actually a wine bottle"
-            fix = max(k for k, t in enumerate(tokens) if t in CORRECTIONS)
-            if any(m.start > fix for m in mentions):
-                mentions = [m for m in mentions if m.start > fix]
+        unusual = not UNUSUAL.isdisjoint(tokens)
+        negations = unusual and not NEGATORS.isdisjoint(tokens)
+        if unusual:
+            mentions = self._unusual(tokens, mentions)
         if not mentions:
             cue = _find_phrase(tokens, REFUSAL_CUES)
             if tr:
@@ -383,15 +287,26 @@ class Parser:
                 break
         group = mentions
         if len(mentions) > 1:
-            mentions = self._compounds(tokens, mentions)
-            mentions, lead = self._fronted(tokens, mentions)
-            mentions = group = mentions[self._subject(tokens, mentions, lead):]
+            mentions = compounds(self.senses, tokens, mentions, tr)
+            mentions, lead = fronted(tokens, mentions, tr)
+            mentions = group = mentions[subject(self.senses, tokens, mentions, lead, negations):]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]
                 if COORDINATORS.isdisjoint(gap) or not CONNECTORS.issuperset(gap):
                     group = mentions[:k]
                     break
         return self._result(tokens, fixed, mentions[0], group)
+
+    def _unusual(self, tokens: tuple[str, ...], mentions: list[Mention]) -> list[Mention]:
+        """Nouns inside a refusal phrase name nothing ("as an AI language model"), and after a
+        correction only the later nouns count ("a bottle... actually a wine bottle")."""
+        if mentions and not REFUSAL_FIRST.isdisjoint(tokens):
+            mentions = self._outside_refusals(tokens, mentions)
+        if not CORRECTIONS.isdisjoint(tokens):
+            fix = max(k for k, t in enumerate(tokens) if t in CORRECTIONS)
+            if any(m.start > fix for m in mentions):
+                mentions = [m for m in mentions if m.start > fix]
+        return mentions
 
     def _outside_refusals(self, tokens: tuple[str, ...], mentions: list[Mention]):
         spans = [(i, i + len(p)) for p in REFUSAL_PHRASES for i in range(len(tokens))

@@ -1,8 +1,12 @@
 """What the parser returns, and its JSON form (written once per distinct result, see stream.py)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
+
+def _str(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
 
 MATCHES = ("exact", "lemma", "inflection", "fuzzy", "hypernym", "ambiguous", "refusal", "none")
 
@@ -25,8 +29,12 @@ class ParseResult:
                 "match": self.match, "candidates": list(self.candidates)}
 
     def json_fields(self) -> str:
-        """`"wnid": ..., ..., "candidates": [...]`: the JSON object body after the id."""
-        return json.dumps(self.to_dict(), ensure_ascii=False)[1:-1]
+        """`"wnid": ..., ..., "candidates": [...]`: the JSON object body after the id, exactly as
+        json.dumps(to_dict(), ensure_ascii=False) writes it, at a fraction of its cost (one
+        string encoder call per field; `harness parse` writes one per distinct result)."""
+        return (f'"wnid": {_str(self.wnid)}, "synset": {_str(self.synset)}, "label": '
+                f'{_str(self.label)}, "match": {_str(self.match)}, "candidates": ['
+                f'{", ".join(map(_str, self.candidates))}]')
 
 
 NOTHING = ParseResult(None, None, None, "none", [])

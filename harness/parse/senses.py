@@ -2,7 +2,8 @@
 
 Made once per lemma key (Word), then per mention from the answer's context: cue words of living
 and made things (rules.json animal_cues / artifact_cues) and each sense's gloss and hypernym
-words first, then, between classes sharing the word, the words of each class's gloss and hypernyms. The label space's preference never overrides context that points elsewhere;
+words first, then, between classes sharing the word, the words of each class's gloss and
+hypernyms. The label space's preference never overrides context that points elsewhere;
 when a class sense competes with a more frequent sense of the other kind and nothing decides, the
 mention is `ambiguous` and lists both.
 """

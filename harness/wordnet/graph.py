@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 from harness.errors import LabelError
 from harness.resources import cached_build, did_you_mean
 
@@ -22,13 +22,20 @@ ENTITY = "n00001740"
 class WordNet:
     """The noun graph: synset names, parents (is-a + instance-of) and the lemma index."""
 
-    def __init__(self, raw: dict) -> None:
+    def __init__(self, raw: dict, lemmas: Callable[[], dict[str, list[int]]]) -> None:
+        """raw: the graph; lemmas: loads the lemma index when first read (only the parser's table
+        build reads it, so `harness parse` does not load it)."""
         self.wnids: list[str] = raw["wnids"]
         self.names: list[str] = raw["names"]
         self._parents: list[list[int]] = raw["parents"]
-        self.lemmas: dict[str, list[int]] = raw["lemmas"]
         self.exceptions: dict[str, list[str]] = raw["exceptions"]
         self.pos: dict[str, int] = {w: i for i, w in enumerate(self.wnids)}
+        self._load_lemmas = lemmas
+
+    @cached_property
+    def lemmas(self) -> dict[str, list[int]]:
+        """Lemma key ("golden_retriever") -> synset positions, most frequent sense first."""
+        return self._load_lemmas()
 
     def __contains__(self, wnid: str) -> bool:
         return wnid in self.pos
@@ -94,9 +101,19 @@ class WordNet:
 def wordnet() -> WordNet:
     """Loaded once per process: decoded from the shipped gzip JSON once per install and kept in
     the user cache as marshal (resources.cached_build, keyed by the file's hash), which loads in
-    half the time: part of every `harness parse` start-up."""
+    half the time, the lemma index apart (read on first use): most of `harness parse`'s start-up.
+    """
     packed = (DATA / "wordnet.json.gz").read_bytes()
-    return WordNet(cached_build("wordnet", [packed], lambda: _decode(packed)))
+    decoded: dict = {}
+
+    def part(keep: bool) -> dict:
+        if not decoded:
+            decoded.update(_decode(packed))
+        return {k: v for k, v in decoded.items() if (k == "lemmas") == keep}
+
+    graph = cached_build("wordnet", [packed], lambda: part(False))
+    return WordNet(graph, lambda: cached_build("wordnet-lemmas", [packed],
+                                               lambda: part(True))["lemmas"])
 
 
 def _decode(packed: bytes) -> dict:
