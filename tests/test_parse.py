@@ -120,6 +120,55 @@ def test_new_hold_out_set_meets_the_issue_targets():
         {k: v for k, v in f.items() if k != "misses"}, f["misses"])
 
 
+def test_blind_hold_out_set_five():
+    """tests/data/parser_holdout5.tsv, written blind by someone who never ran the parser (first
+    run 92.0% / 6.6% / 88.0%); after the general rules of that round it stays at >= 97.5% class
+    accuracy, <= 3% false-class (2 of 76: a kite flying on a string, left ambiguous, and a
+    boxer in gloves) and >= 96.5% synset accuracy."""
+    f = figures(load_gold("parser_holdout5.tsv"), parser_for().parse)
+    assert f["n"] >= 300 and f["n_no_class"] >= 70
+    assert f["class_acc"] >= 0.975 and f["false_class"] <= 0.03 and f["synset_acc"] >= 0.965, (
+        {k: v for k, v in f.items() if k != "misses"}, f["misses"])
+
+
+# Variants of hold-out 5's misses written after the rules, not taken from any labelled set: the
+# rules are general when these hold too.
+@pytest.mark.parametrize("text,label", [
+    ("ASSISTANT: ASSISTANT:", None),                                  # chat-template residue
+    ("<|im_end|><|im_start|>", None),
+    ("USER: What is it? ASSISTANT: It is a tench.", "tench"),
+    ("It is a bowl of consommé.", "consomme"),                        # accents folded
+    ("A sugar-glazed doughnut on a plate.", "doughnut"),              # hyphenated adjective; shape
+    ("A wire-haired fox terrier.", "wire-haired fox terrier"),        # hyphenated class name kept
+    ("Three zebras stand near a fence.", "zebra"),                    # plural noun + verb
+    ("A girl rides a unicycle.", "unicycle"),                         # -s verb before an article
+    ("A siamang calls from a tree.", "siamang"),
+    ("A woman in a red dress is holding an umbrella.", "umbrella"),   # what a person wears
+    ("A man in a suit.", "suit"),                                     # ... unless nothing follows
+    ("It looks like a wooden structure. It is a birdhouse.", "birdhouse"),  # later predicate
+    ("Based on the wings, the long beak and the pouch, this is a pelican.", "pelican"),
+    ("A submarine sandwich with ham and cheese.", "bomber"),           # food cues
+    ("A slice of watermelon on a plate.", "watermelon"),
+    ("A man grinning at the camera.", "man"),                         # the viewer's side
+    ("I'm unable to view attachments.", None),
+    ("Sorry, the image failed to load.", None),
+    ("Object: a teapot\nBackground: a kitchen", "teapot"),            # field lines
+    ("A rusty lawnmower.", "lawn mower"),                             # two-word lemma joined
+    ("Muddy trainers by the door.", "running shoe"),                  # British alias
+    ("Stacked on the shelf are several teapots.", "teapot"),          # inversion before a count
+])
+def test_hold_out_five_rules_generalise(text, label):
+    assert parser_for().parse(text).label == label
+
+
+def test_food_sense_keeps_the_class_without_cues():
+    """Food beside a plant or an animal is a new kind of sense conflict; without a cue word the
+    default sense stays and nothing turns ambiguous ("a banana", "a lemon on a table")."""
+    for text in ("A banana.", "A lemon on a table.", "A corn in the grass, possibly a matchstick."):
+        got = parser_for().parse(text)
+        assert got.match == "lemma" and got.wnid is not None, (text, got)
+
+
 @pytest.mark.parametrize("name", SETS[:4])
 def test_older_sets_keep_their_three_figures(name):
     """The floors the older sets had when issue 17 began (BENCHMARKS.md): none regresses."""

@@ -15,12 +15,13 @@ from parser_cases import SETS, check, load_cases, load_gold, CASES
 RULES_SET = CASES.parent / "parser_rules.tsv"
 TABLES = [t for t in raw_rules() if not t.startswith("_")]
 WNID_TABLES = {"background_roots", "scene_roots", "physical_root", "organism_root",
-               "artifact_root"}
+               "artifact_root", "worn_roots", "food_roots", "shape_roots"}
 # Tables whose entries change a result on their own; each needs a labelled answer holding it.
 # (stop, articles, coordinators and the like are grammar used on every answer.)
 BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "clause_openers",
              "first_sense", "materials", "animal_cues", "artifact_cues", "refusal_cues",
-             "refusal_phrases", "british", "aliases", "not_short"]
+             "refusal_phrases", "british", "aliases", "not_short", "food_cues", "viewer_phrases",
+             "modals", "quantities", "evidence_openers", "subject_words", "wearing_words"]
 
 
 def _texts() -> list[tuple[str, ...]]:

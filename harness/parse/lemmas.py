@@ -80,9 +80,14 @@ def _lookup(space: LabelSpace) -> dict[str, list[str]]:
     for wnid, full in clip_names().items():
         if wnid in space:  # "swim trunks / shorts", "kite (bird of prey)": each name
             for name in filter(str.strip, re.split(r" / |[()]", full)):
-                senses = table.setdefault(lemma_key(name), [])
-                if wnid not in senses:
-                    senses.append(wnid)
+                for spelling in {name, name.replace("-", "")}:  # "frilled-necked lizard"
+                    senses = table.setdefault(lemma_key(spelling), [])
+                    if wnid not in senses:
+                        senses.append(wnid)
+    for key in [k for k in table if k.count("_") == 1]:  # "lawn mower" written "lawnmower"
+        joined = key.replace("_", "")
+        if joined not in table and any(relevant(space, s) for s in table[key]):
+            table[joined] = list(table[key])
     return table
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from functools import lru_cache
 
 from harness.parse.rules import entries, mapping, phrases, words
@@ -32,6 +33,10 @@ ARTICLES = words("articles")
 COPULAS = words("copulas")
 INVERSION_VERBS = words("inversion_verbs")
 CLAUSE_OPENERS = words("clause_openers")
+EVIDENCE_OPENERS = words("evidence_openers")
+SUBJECT_WORDS = words("subject_words")
+QUANTITIES = words("quantities")
+MODALS = words("modals")
 BRITISH = mapping("british")
 BACKGROUND_ROOTS = tuple(mapping("background_roots"))
 BACKGROUND = frozenset(BACKGROUND_ROOTS)
@@ -39,10 +44,16 @@ PHYSICAL = next(iter(mapping("physical_root")))
 SCENE = frozenset(mapping("scene_roots"))
 ORGANISM = next(iter(mapping("organism_root")))
 ARTIFACT = next(iter(mapping("artifact_root")))
+FOOD = frozenset(mapping("food_roots"))
+SHAPE = frozenset(mapping("shape_roots"))
 ANIMAL_CUES = words("animal_cues")
 ARTIFACT_CUES = words("artifact_cues")
+FOOD_CUES = words("food_cues")
 REFUSAL_CUES = phrases("refusal_cues")
 REFUSAL_PHRASES = phrases("refusal_phrases")
+VIEWER_PHRASES = phrases("viewer_phrases")
+WORN = frozenset(mapping("worn_roots"))
+WEARING = words("wearing_words")
 NON_NOUN_ENDINGS = tuple(sorted(words("non_noun_endings")))
 ALIASES = mapping("aliases")
 FIRST_SENSE = words("first_sense")
@@ -51,6 +62,19 @@ SUFFIXES = tuple(e for e, _ in entries("suffixes"))
 JSON_KEYS = tuple(e for e, _ in entries("json_keys"))
 PREFIX_RE = re.compile(r"^\s*(" + "|".join(e for e, _ in entries("answer_prefixes")) +
                        r")\s*[:\-]\s*", re.I)
+# Chat-template residue a broken model or server leaves in its answer ("<|im_end|>", "</s>",
+# "[INST]", "ASSISTANT: ASSISTANT:"): markup, not words of the answer.
+SPECIAL_RE = re.compile(r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?inst\]|<image>", re.I)
+ROLE_RE = re.compile(r"\b(?:" + "|".join(e for e, _ in entries("role_labels")) + r")\s*:", re.I)
+# "Main object: a lace bonnet\nSetting: a porch": a line's key names a field, not the answer (one to
+# three words at the line's start, none an article or copula: not "There is a cat: ...").
+KEY_RE = re.compile(r"^[ \t]*(?!(?:[a-z]+ ){0,2}(?:a|an|the|is|are|this|it)\b)"
+                    r"[a-z]+(?: [a-z]+){0,2}[ \t]*:(?=\s)", re.I | re.M)
+# A hyphenated adjective in -ed or -like holds no noun of the answer ("chocolate-glazed donut",
+# "snow-capped mountains", "otter-like tail"): written as one word it matches no lemma on its own,
+# and the class names spelt this way ("flat-coated retriever", CLIP's "frilled-necked lizard")
+# have their hyphenless key in the tables.
+HYPHEN_ADJ_RE = re.compile(r"\b([a-z]+)-([a-z]*[a-df-z]ed|like)\b")  # not "high-speed"
 
 
 def normalise(text: str) -> str:
@@ -58,7 +82,9 @@ def normalise(text: str) -> str:
     Markdown markers ("**", "#") are removed only where they hide a bullet or a prefix: the
     tokenizer (TOKEN_RE) skips them anyway, and this runs once per answer."""
     if "<" in text:
-        text = THINK_RE.sub(" ", text)
+        text = SPECIAL_RE.sub(" ", THINK_RE.sub(" ", text))
+    elif "[" in text:
+        text = SPECIAL_RE.sub(" ", text)
     if "`" in text:
         text = FENCE_RE.sub(" ", text)
     text = text.strip()
@@ -74,10 +100,23 @@ def normalise(text: str) -> str:
             pass
     if "\n" in text or ":" in text or "-" in text or text[:1] in "+•0123456789":
         text = MARKUP_RE.sub(" ", text)
+        if ":" in text:
+            text = ROLE_RE.sub(" ", text)
+            if "\n" in text:  # field lines, not "Error: could not process the image"
+                text = KEY_RE.sub(" ", text)
         if "\n" in text or text.lstrip()[:1] in "-+•0123456789":
             text = BULLET_RE.sub(" ; ", text)  # list items are alternatives
         text = PREFIX_RE.sub("", text.strip())
-    return text.lower()
+    text = text.lower()
+    if "-" in text:
+        text = HYPHEN_ADJ_RE.sub(r"\1\2", text)
+    return text if text.isascii() else fold_accents(text).lower()
+
+
+def fold_accents(text: str) -> str:
+    """"consommé" -> "consomme", "crème brûlée" -> "creme brulee": WordNet's lemmas are ASCII
+    (the tokenizer would split a word at an accented letter). Other scripts are kept."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=100_000)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, CORRECTIONS,
                                    MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS,
-                                   REFUSAL_CUES, REFUSAL_PHRASES, STOP, TOKEN_RE, deletes,
-                                   normalise, variants)
+                                   REFUSAL_CUES, REFUSAL_PHRASES, STOP, TOKEN_RE, VIEWER_PHRASES,
+                                   deletes, normalise, variants)
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
-from harness.parse.subject import compounds, fronted, subject
+from harness.parse.subject import compounds, fronted, subject, worn
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -33,8 +33,12 @@ MAX_CORRECTIONS = 64
 MAX_TOKEN = 64
 LONG_ANSWER = 4096
 TEXT_CACHE = 200_000  # answers whose result is kept by their text
-REFUSAL_FIRST = frozenset(p[0] for p in REFUSAL_PHRASES)
-UNUSUAL = REFUSAL_FIRST | CORRECTIONS | NEGATORS  # one test for the three rare cases
+# Phrases whose nouns name nothing in the image, longest first; their last words, with the
+# corrections and negators, make one test for the rare cases.
+EMPTY_PHRASES = tuple(sorted(dict.fromkeys(REFUSAL_PHRASES + VIEWER_PHRASES), key=len,
+                             reverse=True))
+PHRASE_ENDS = frozenset(p[-1] for p in EMPTY_PHRASES)
+UNUSUAL = PHRASE_ENDS | CORRECTIONS | NEGATORS
 
 
 class Parser:
@@ -287,7 +291,7 @@ class Parser:
                 break
         group = mentions
         if len(mentions) > 1:
-            mentions = compounds(self.senses, tokens, mentions, tr)
+            mentions = worn(self.senses, tokens, compounds(self.senses, tokens, mentions, tr), tr)
             mentions, lead = fronted(tokens, mentions, tr)
             mentions = group = mentions[subject(self.senses, tokens, mentions, lead, negations):]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
@@ -298,22 +302,24 @@ class Parser:
         return self._result(tokens, fixed, mentions[0], group)
 
     def _unusual(self, tokens: tuple[str, ...], mentions: list[Mention]) -> list[Mention]:
-        """Nouns inside a refusal phrase name nothing ("as an AI language model"), and after a
-        correction only the later nouns count ("a bottle... actually a wine bottle")."""
-        if mentions and not REFUSAL_FIRST.isdisjoint(tokens):
-            mentions = self._outside_refusals(tokens, mentions)
+        """Nouns inside a refusal phrase or the viewer's side name nothing ("as an AI language
+        model", "smiling at the camera"), and after a correction only the later nouns count
+        ("a bottle... actually a wine bottle")."""
+        if mentions and not PHRASE_ENDS.isdisjoint(tokens):
+            mentions = self._outside_phrases(tokens, mentions)
         if not CORRECTIONS.isdisjoint(tokens):
             fix = max(k for k, t in enumerate(tokens) if t in CORRECTIONS)
             if any(m.start > fix for m in mentions):
                 mentions = [m for m in mentions if m.start > fix]
         return mentions
 
-    def _outside_refusals(self, tokens: tuple[str, ...], mentions: list[Mention]):
-        spans = [(i, i + len(p)) for p in REFUSAL_PHRASES for i in range(len(tokens))
+    def _outside_phrases(self, tokens: tuple[str, ...], mentions: list[Mention]):
+        spans = [(i, i + len(p)) for p in EMPTY_PHRASES for i in range(len(tokens))
                  if tokens[i : i + len(p)] == p]
         keep = [m for m in mentions if not any(a <= m.start < b for a, b in spans)]
         if self.trace and len(keep) < len(mentions):
-            self.trace.add("refusal phrase", "refusal_phrases: its nouns name nothing in the image")
+            self.trace.add("refusal phrase", "refusal_phrases, viewer_phrases: its nouns name "
+                           "nothing in the image")
         return keep
 
     def _result(self, tokens, fixed, primary: Mention, group: list[Mention]) -> ParseResult:

@@ -10,25 +10,28 @@ mention is `ambiguous` and lists both.
 from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, relevant
-from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
-                                   BACKGROUND_ROOTS, FIRST_SENSE, MATERIALS, ORGANISM, PHYSICAL,
-                                   SCENE, STOP, WORD_RE, stem)
+from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND, FOOD,
+                                   FOOD_CUES, BACKGROUND_ROOTS, FIRST_SENSE, MATERIALS, ORGANISM,
+                                   PHYSICAL, SCENE, SHAPE, STOP, WORD_RE, WORN, stem)
 from harness.parse.lexicon import key as lemma_key
 from harness.wordnet.graph import LabelSpace, wordnet
 
+KINDS = ("living", "made", "food")
+CUE_TABLES = (("animal_cues", ANIMAL_CUES), ("artifact_cues", ARTIFACT_CUES),
+              ("food_cues", FOOD_CUES))
 CUE_WINDOW = 5  # words either side of a mention that can decide living vs made
 CONTEXT_WINDOW = 40  # words either side used for class glosses (keeps 1 MB answers linear)
 
 
 class Word:
     """A lemma found at some window of tokens, with its default sense chosen once per key.
-    living/made: the sense it would have as a living or a made thing (None if it has none);
-    conflict: it has both, so the answer's cue words decide; rival: the more frequent WordNet
-    sense of the other kind than the default, or None; multi: its relevant senses fall under 2+
+    living/made/food: the sense it would have as a living or a made thing or food (None if it
+    has none); conflict: it has two of these, so the answer's cue words decide; rival: the more
+    frequent WordNet sense of the other kind (living or made) than the default, or None; multi: its relevant senses fall under 2+
     classes (gloss words decide); contextual: conflict or multi."""
 
     __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
-                 "made", "conflict", "rival", "rule", "contextual")
+                 "made", "food", "conflict", "rival", "rule", "contextual")
 
     def __init__(self, n: int, how: str, base: Word | None = None) -> None:
         self.n, self.how = n, how
@@ -80,7 +83,8 @@ class Senses:
 
     def kind(self, synset: str) -> str | None:
         anc = self.wn.ancestors(synset)
-        return "living" if ORGANISM in anc else "made" if ARTIFACT in anc else None
+        return ("living" if ORGANISM in anc else "made" if ARTIFACT in anc else
+                "food" if not FOOD.isdisjoint(anc) else None)
 
     def word(self, n: int, senses, how: str, key: str) -> Word | None:
         """The lemma's default sense, or None if it names no physical thing: none of its senses
@@ -100,8 +104,10 @@ class Senses:
         the turtleneck), then WordNet frequency order; a CLIP class name whose sense is a
         hypernym of that class alone means the class. Abstract senses are never chosen."""
         phys = [s for s in dict.fromkeys(senses) if self.physical(s) or self.relevant(s)]
-        if not phys or (phys[0] != senses[0] and key not in self.lemmas.aliases and not any(
-                map(self.relevant, phys))):
+        if phys and phys[0] != senses[0] and key not in self.lemmas.aliases and not any(
+                map(self.relevant, phys)):
+            phys = self._shaped(senses[0], phys)
+        if not phys:
             return None  # "no idea", "help" (not the assistant), "pattern" (not the design)
         w = Word(0, "lemma")
         w.senses, w.key = tuple(phys), key
@@ -109,23 +115,42 @@ class Senses:
         w.rule = "first_sense" if key in FIRST_SENSE else "aliases" if alias else "sense order"
         w.relevant = sorted((s for s in phys if self.relevant(s)),
                             key=lambda s: (s != alias, lemma_key(self.wn.name(s)) != key))
+        if alias is None and w.relevant and not any(
+                self.physical(s) or self.space.classes_for(s) for s in w.relevant) and any(
+                map(self.physical, phys)):
+            w.relevant = []  # "an open book": the volume, not the written work above "comic book"
         w.multi = alias is None and len(
             {c for s in w.relevant for c in self.space.classes_for(s)}) >= 2
-        w.sense = alias or (w.relevant[0] if w.relevant else min(
-            phys, key=lambda s: (self.background(s), lemma_key(self.wn.name(s)) != key)))
+        w.sense = alias or (w.relevant[0] if w.relevant else self._plain(phys, key))
         clip = self.lemmas.clip_keys.get(key)
         if clip and self.rank(w.sense) == 1 and self._classes_below(w.sense) == [clip]:
             w.sense, w.rule = clip, "CLIP name"  # "tent", "couch": the one class below
         w.rank = self.rank(w.sense)
-        w.living, w.made = (self._preferred(phys, w.relevant, k) for k in ("living", "made"))
-        w.conflict = alias is None and w.living is not None and w.made is not None
-        w.contextual = w.conflict or w.multi  # in_context has work to do
+        w.living, w.made, w.food = (self._preferred(phys, w.relevant, k) for k in KINDS)
+        w.conflict = alias is None and sum(k is not None for k in (w.living, w.made, w.food)) > 1
         own = self.kind(w.sense)
+        if w.conflict and own is not None and getattr(w, own) is not None:
+            setattr(w, own, w.sense)  # context that says "living" keeps the living default
+        w.contextual = w.conflict or w.multi  # in_context has work to do
         other = w.made if own == "living" else w.living if own == "made" else None
         w.rival = other if (w.conflict and other is not None and w.sense in phys and phys.index(
             other) < phys.index(w.sense) and self.rank(w.sense) == 0 and not self.relevant(
             other)) else None
         return w
+
+    def _plain(self, phys: list[str], key: str) -> str:
+        """The sense of a word the label space cannot score: a physical one that is not a person
+        or body part ("a cardinal" on a branch is the bird; rules.json first_sense keeps "a man"
+        a person), the word's own name first; abstract senses never."""
+        return min((s for s in phys if self.physical(s)) or phys, key=lambda s: (
+            self.background(s), lemma_key(self.wn.name(s)) != key))
+
+    def _shaped(self, first: str, phys: list[str]) -> list[str]:
+        """When the most frequent sense is a shape (rules.json shape_roots), the made things and
+        food of that shape ("doughnut" the pastry, not the ring); else nothing."""
+        if SHAPE.isdisjoint(self.wn.ancestors(first)):
+            return []
+        return [s for s in phys if self.kind(s) in ("made", "food")]
 
     def _preferred(self, phys: list[str], rel: list[str], kind: str) -> str | None:
         mine = [s for s in phys if self.kind(s) == kind and not self.background(s)]
@@ -148,31 +173,36 @@ class Senses:
         if not kind_of_next and STOP.issuperset(words):
             return True, "a lemma of function words modifies the next noun"
         kinds = {self.kind(prev.sense), self.kind(m.sense)}
-        if not kind_of_next and prev.word.n == 1 and m.rank <= 1 and kinds == {"living", "made"}:
+        if not kind_of_next and prev.word.n == 1 and kinds == {"living", "made"} and (
+                m.rank <= 1 or all(self.kind(s) == "made" for s in m.word.senses)):
             return True, "a living thing before a made one (or the reverse) is a modifier"
         return False, ""
 
     def in_context(self, tokens, mentions, trace) -> None:
         """Per mention: living vs made by cue words; classes sharing the word by gloss words."""
-        stems = None
+        stems = inside = None
         for m in mentions:
             w, decided = m.word, False
             if w.conflict:
-                near = tokens[max(0, m.start - CUE_WINDOW): m.start] + tokens[
-                    m.end: m.end + CUE_WINDOW]
-                near_stems = {stem(t) for t in near if t not in STOP and len(t) > 2}
-                alive = sum(t in ANIMAL_CUES for t in near) + len(
-                    near_stems & self._kind_words(w.living))
-                made = sum(t in ARTIFACT_CUES for t in near) + len(
-                    near_stems & self._kind_words(w.made))
-                if alive != made:
-                    m.sense, decided = (w.living if alive > made else w.made), True
-                    m.rank = self.rank(m.sense)
+                window = (*range(max(0, m.start - CUE_WINDOW), m.start),
+                          *range(m.end, min(len(tokens), m.end + CUE_WINDOW)))
+                if inside is None:  # modifier words of the answer's nouns, once per answer
+                    inside = {k for o in mentions for k in range(o.start, o.end - 1)}
+                near = [tokens[k] for k in window if k not in inside]  # cue words, but not the
+                # modifiers of another noun ("sleeping bag" is no sleeping animal)
+                near_stems = {stem(tokens[k]) for k in window if tokens[k] not in STOP and len(
+                    tokens[k]) > 2}  # gloss words: any ("kite (bird of prey)")
+                glosses = w.food is None  # a plant's hypernyms ("grass") are a photo's scenery
+                scores = sorted(((sum(t in cues for t in near) + (len(
+                    near_stems & self._kind_words(sense)) if glosses else 0), sense, table, cues)
+                    for sense, (table, cues) in zip((w.living, w.made, w.food), CUE_TABLES)
+                    if sense is not None), key=lambda x: -x[0])
+                if scores[0][0] != scores[1][0]:
+                    _, m.sense, table, cues = scores[0]
+                    decided, m.rank = True, self.rank(m.sense)
                     if trace:
-                        cues = ANIMAL_CUES if alive > made else ARTIFACT_CUES
                         kind = self._kind_words(m.sense)
-                        trace.add("context", ("animal_cues" if alive > made else "artifact_cues")
-                                  + " and the sense's gloss and hypernym words",
+                        trace.add("context", table + " and the sense's gloss and hypernym words",
                                   words=" ".join(tokens[m.start:m.end]),
                                   cues=[t for t in near if t in cues or stem(t) in kind],
                                   synset=m.sense, name=self.wn.name(m.sense))
@@ -226,6 +256,10 @@ class Senses:
             words |= self.lemmas.glosses.get(c) or {stem(w) for w in WORD_RE.findall(
                 self.wn.name(c).lower())}
         return words
+
+    def worn(self, synset: str) -> bool:
+        """Clothing, headwear or other protective covering (rules.json worn_roots)."""
+        return synset in WORN or not WORN.isdisjoint(self.wn.ancestors(synset))
 
     def background(self, synset: str) -> bool:
         return not self.space.classes_for(synset) and (

@@ -2,11 +2,13 @@
 subject (or the predicate of "is a"), as rules the parser applies after finding the mentions."""
 from __future__ import annotations
 
-from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, COPULAS, INVERSION_VERBS,
-                                   NEGATORS)
+from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, COPULAS, EVIDENCE_OPENERS,
+                                   INVERSION_VERBS, MODALS, NEGATORS, QUANTITIES,
+                                   SUBJECT_WORDS, WEARING)
 from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
 
+PREDICATE_GAP = 4  # "is a", "is most likely a", "appears to be a"
 
 def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
               trace: Trace | None) -> list[Mention]:
@@ -18,7 +20,16 @@ def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     out: list[Mention] = []
     for m in mentions:
         prev = out[-1] if out else None
+        if _verb(tokens, m, prev):
+            if trace:
+                trace.add("compound", _VERB, skipped=" ".join(tokens[m.start:m.end]))
+            continue
         if prev is not None and prev.end == m.start:
+            if _plural_before(tokens, prev, m):
+                if trace:
+                    trace.add("compound", _PLURAL, keep=" ".join(tokens[m.start:m.end]))
+                out.append(m)
+                continue
             kind_of_next = any(senses.wn.descendants_contains(prev.sense, s)
                                for s in m.word.senses)
             words = tokens[prev.end - prev.word.n : prev.end]  # the word, not the compound
@@ -34,7 +45,59 @@ def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
                 out[-1] = m
             continue
         out.append(m)
+    return out or mentions  # every one a verb ("rides a ..."): keep what was found
+
+_PLURAL = "a plural noun does not modify the next word, which is its verb (\"two llamas stand\")"
+_VERB = "a word in -s before an article, not after one, is a verb (\"a couple rides a tandem\")"
+
+
+def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
+    """A one-word -s form is a verb, not a plural, before an article when no article or count
+    comes before it ("a couple rides a tandem", "a girl holds a kitten"), or right after "a"
+    and one noun ("a siamang calls loudly": "a siamang calls" cannot be a plural compound)."""
+    if not (m.word.n == 1 and m.word.how == "inflection" and tokens[m.start].endswith("s")):
+        return False
+    before = tokens[m.start - 1] if m.start else ""
+    if m.end < len(tokens) and tokens[m.end] in ARTICLES and before not in ARTICLES and (
+            before not in QUANTITIES and not before.isdigit() and before != ","):
+        return True
+    return prev is not None and prev.end == m.start and prev.word.n == 1 and prev.start > 0 and (
+        tokens[prev.start - 1] in ("a", "an"))
+
+
+def _plural_before(tokens: tuple[str, ...], prev: Mention, m: Mention) -> str | None:
+    """English compounds take a singular modifier ("dog bed", not "dogs bed"): after a plural
+    noun the next word is its verb, and both stay apart."""
+    if prev.word.how == "inflection" and tokens[prev.end - 1].endswith("s") and not (
+            m.word.key.startswith(prev.word.key)):
+        return _PLURAL
+    return None
+
+
+def _comparison(tokens: tuple[str, ...], at: int) -> bool:
+    """"like" after a verb of motion or state is a comparison ("drifting like a jellyfish"),
+    after "looks"/"seems" a predicate ("looks like a lynx")."""
+    before = tokens[at - 1] if at else ""
+    return before.endswith(("ing", "ed")) and before not in ("looking", "seeming")
+
+
+def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
+         trace: Trace | None) -> list[Mention]:
+    """What a person wears right after them ("a man in a blue helmet", "a girl in a white
+    dress") is dropped when another thing follows: that thing, not the clothes, is what the
+    answer shows ("... is riding a mountain bike", "... playing the violin")."""
+    out = list(mentions)
+    for k in range(len(mentions) - 2, 0, -1):
+        person, m = mentions[k - 1], mentions[k]
+        gap = tokens[person.end:m.start]
+        if person.rank == 3 and gap and gap[0] in WEARING and COPULAS.isdisjoint(gap) and (
+                senses.worn(m.sense)) and any(later.rank < 3 for later in mentions[k + 1:]):
+            if trace:
+                trace.add("worn", "worn_roots: what a person wears is their attribute",
+                          skipped=" ".join(tokens[m.start:m.end]))
+            out.pop(k)
     return out
+
 
 def fronted(tokens: tuple[str, ...], mentions: list[Mention],
             trace: Trace | None) -> tuple[list, bool]:
@@ -51,9 +114,15 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
         if tokens[end + 1] not in CLAUSE_OPENERS:
             break
         end = k
-    if end is None or not any(m.start > end for m in mentions):
-        end = next((k for k in range(1, len(tokens) - 1) if tokens[k] in INVERSION_VERBS
-                    and tokens[k + 1] in ARTICLES), None)
+    if first in EVIDENCE_OPENERS:  # "Based on the coat, broad head and tail, this is a ..."
+        end = next((k for k in commas if k + 1 < len(tokens) and tokens[k + 1] in
+                    SUBJECT_WORDS), end)
+    inverted = next((k for k in range(1, len(tokens) - 1) if tokens[k] in INVERSION_VERBS and (
+        tokens[k + 1] in ARTICLES or tokens[k + 1] in QUANTITIES or tokens[k + 1].isdigit())),
+        None)  # "Floating in the ocean is a plastic bag, drifting ...": before the comma
+    if end is None or not any(m.start > end for m in mentions) or (
+            inverted is not None and inverted < end):
+        end = inverted
     rest = [m for m in mentions if end is not None and m.start > end]
     if not rest:
         return mentions, False
@@ -98,10 +167,21 @@ def _first_like(senses: Senses, tokens, mentions: list[Mention], lead: bool) -> 
     return next((k for k, m in enumerate(mentions) if m.rank == 2), 0)
 
 def _predicate(tokens, mentions: list[Mention], best: int, negated) -> int:
-    """The first mention after "is a"/"looks like a", if it ranks better than best's."""
-    cop = next((c for c in range(len(tokens) - 1) if tokens[c] in COPULAS and
-                tokens[c + 1] in ARTICLES), len(tokens))
-    k = next((k for k, m in enumerate(mentions) if m.start > cop), 0)
-    if k > best and mentions[k].rank < mentions[best].rank and not (negated and negated[k]):
-        return k
-    return best
+    """A later mention named as a predicate that ranks better than best's: a copula within
+    PREDICATE_GAP words before it, with no participle or preposition between ("It is a
+    birdhouse", "they are crayfish", "this is most likely consommé"; not "is playing with a
+    ball"). A plain one wins over a hedged one ("could be a husky ... it is a Malamute", "My
+    best guess is an Australian Terrier, although it could also be a Yorkshire"), then the
+    first."""
+    found = []
+    for k in range(best + 1, len(mentions)):
+        m = mentions[k]
+        lo = max(mentions[k - 1].end, m.start - PREDICATE_GAP)
+        gap = tokens[lo:m.start]
+        cop = next((c for c, t in enumerate(gap) if t in COPULAS and not (
+            t == "like" and _comparison(tokens, lo + c))), None)
+        if cop is None or any(t.endswith("ing") or t in CLAUSE_OPENERS for t in gap[cop + 1:]):
+            continue
+        if m.rank < mentions[best].rank and not (negated and negated[k]):
+            found.append((not MODALS.isdisjoint(tokens[max(0, lo + cop - 2):lo + cop]), k))
+    return min(found)[1] if found else best
