@@ -19,6 +19,7 @@ from harness.wordnet.graph import LabelSpace, wordnet
 KINDS = ("living", "made", "food")
 CUE_TABLES = (("animal_cues", ANIMAL_CUES), ("artifact_cues", ARTIFACT_CUES),
               ("food_cues", FOOD_CUES))
+ALL_CUES = ANIMAL_CUES | ARTIFACT_CUES | FOOD_CUES
 CUE_WINDOW = 5  # words either side of a mention that can decide living vs made
 CONTEXT_WINDOW = 40  # words either side used for class glosses (keeps 1 MB answers linear)
 
@@ -27,8 +28,9 @@ class Word:
     """A lemma found at some window of tokens, with its default sense chosen once per key.
     living/made/food: the sense it would have as a living or a made thing or food (None if it
     has none); conflict: it has two of these, so the answer's cue words decide; rival: the more
-    frequent WordNet sense of the other kind (living or made) than the default, or None; multi: its relevant senses fall under 2+
-    classes (gloss words decide); contextual: conflict or multi."""
+    frequent WordNet sense of the other kind (living or made) than the default, or None; multi:
+    its relevant senses fall under 2+ classes (gloss words decide); contextual: conflict or
+    multi."""
 
     __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
                  "made", "food", "conflict", "rival", "rule", "contextual")
@@ -181,24 +183,17 @@ class Senses:
     def in_context(self, tokens, mentions, trace) -> None:
         """Per mention: living vs made by cue words; classes sharing the word by gloss words."""
         stems = inside = None
+        cued = not ALL_CUES.isdisjoint(tokens)  # else food against a plant or animal ties
         for m in mentions:
             w, decided = m.word, False
             if w.conflict:
-                window = (*range(max(0, m.start - CUE_WINDOW), m.start),
-                          *range(m.end, min(len(tokens), m.end + CUE_WINDOW)))
-                if inside is None:  # modifier words of the answer's nouns, once per answer
-                    inside = {k for o in mentions for k in range(o.start, o.end - 1)}
-                near = [tokens[k] for k in window if k not in inside]  # cue words, but not the
-                # modifiers of another noun ("sleeping bag" is no sleeping animal)
-                near_stems = {stem(tokens[k]) for k in window if tokens[k] not in STOP and len(
-                    tokens[k]) > 2}  # gloss words: any ("kite (bird of prey)")
-                glosses = w.food is None  # a plant's hypernyms ("grass") are a photo's scenery
-                scores = sorted(((sum(t in cues for t in near) + (len(
-                    near_stems & self._kind_words(sense)) if glosses else 0), sense, table, cues)
-                    for sense, (table, cues) in zip((w.living, w.made, w.food), CUE_TABLES)
-                    if sense is not None), key=lambda x: -x[0])
-                if scores[0][0] != scores[1][0]:
-                    _, m.sense, table, cues = scores[0]
+                won = None
+                if cued or w.food is None:
+                    if inside is None:  # modifier words of the answer's nouns, once per answer
+                        inside = {k for o in mentions for k in range(o.start, o.end - 1)}
+                    won = self._by_cues(m, tokens, inside)
+                if won:
+                    m.sense, table, cues, near = won
                     decided, m.rank = True, self.rank(m.sense)
                     if trace:
                         kind = self._kind_words(m.sense)
@@ -216,6 +211,26 @@ class Senses:
                 if stems is None:  # context words, stemmed once per answer
                     stems = [stem(t) if t not in STOP and len(t) > 2 else "" for t in tokens]
                 self._disambiguate(m, stems, trace)
+
+    def _by_cues(self, m, tokens, inside: set[int]):
+        """(sense, cue table, cues, words near) of the kind whose cue words (rules.json) and, for
+        living vs made, gloss and hypernym words occur most near the mention; None on a tie.
+        Food against a plant or an animal is decided by cue words alone: a plant's hypernyms
+        ("grass") are a photo's scenery."""
+        w = m.word
+        glosses = w.food is None
+        window = (*range(max(0, m.start - CUE_WINDOW), m.start),
+                  *range(m.end, min(len(tokens), m.end + CUE_WINDOW)))
+        near = [tokens[k] for k in window if k not in inside]  # cue words, but not the
+        # modifiers of another noun ("sleeping bag" is no sleeping animal)
+        stems = {stem(tokens[k]) for k in window if tokens[k] not in STOP and len(tokens[k]) > 2}
+        scores = sorted(((sum(t in cues for t in near) + (len(
+            stems & self._kind_words(sense)) if glosses else 0), sense, table, cues)
+            for sense, (table, cues) in zip((w.living, w.made, w.food), CUE_TABLES)
+            if sense is not None), key=lambda x: -x[0])
+        if scores[0][0] == scores[1][0]:
+            return None
+        return (*scores[0][1:], near)
 
     def _kind_words(self, synset: str) -> frozenset[str]:
         """Stemmed words of a sense's gloss (classes) and hypernym names below the top levels:

@@ -20,7 +20,7 @@ def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     out: list[Mention] = []
     for m in mentions:
         prev = out[-1] if out else None
-        if _verb(tokens, m, prev):
+        if m.word.how == "inflection" and _verb(tokens, m, prev):
             if trace:
                 trace.add("compound", _VERB, skipped=" ".join(tokens[m.start:m.end]))
             continue
@@ -55,7 +55,7 @@ def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
     """A one-word -s form is a verb, not a plural, before an article when no article or count
     comes before it ("a couple rides a tandem", "a girl holds a kitten"), or right after "a"
     and one noun ("a siamang calls loudly": "a siamang calls" cannot be a plural compound)."""
-    if not (m.word.n == 1 and m.word.how == "inflection" and tokens[m.start].endswith("s")):
+    if not (m.word.n == 1 and tokens[m.start].endswith("s")):  # the caller checked "inflection"
         return False
     before = tokens[m.start - 1] if m.start else ""
     if m.end < len(tokens) and tokens[m.end] in ARTICLES and before not in ARTICLES and (
