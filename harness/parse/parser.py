@@ -344,7 +344,8 @@ class Parser:
             if alt not in cands:
                 cands.append(alt)
         if self.trace:
-            self.trace.add("subject", "the first non-negated thing that is not scenery (_subject)",
+            self.trace.add("subject", "the first non-negated thing that is not scenery "
+                           "(parse/subject.py)",
                            words=" ".join(tokens[primary.start:primary.end]), synset=sense,
                            match=how)
         return ParseResult(wnid, sense, label, how, cands)

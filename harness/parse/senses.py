@@ -10,16 +10,17 @@ mention is `ambiguous` and lists both.
 from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, relevant
-from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND, FOOD,
-                                   FOOD_CUES, BACKGROUND_ROOTS, FIRST_SENSE, MATERIALS, ORGANISM,
-                                   PHYSICAL, SCENE, SHAPE, STOP, WORD_RE, WORN, stem)
+from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
+                                   BACKGROUND_ROOTS, FIRST_SENSE, FOOD, FOOD_CUES, MATERIALS,
+                                   ORGANISM, PERSON_CUES, PHYSICAL, SCENE, SHAPE, STOP, WORD_RE,
+                                   WORN, stem)
 from harness.parse.lexicon import key as lemma_key
 from harness.wordnet.graph import LabelSpace, wordnet
 
 KINDS = ("living", "made", "food")
 CUE_TABLES = (("animal_cues", ANIMAL_CUES), ("artifact_cues", ARTIFACT_CUES),
-              ("food_cues", FOOD_CUES))
-ALL_CUES = ANIMAL_CUES | ARTIFACT_CUES | FOOD_CUES
+              ("food_cues", FOOD_CUES), ("person_cues", PERSON_CUES))
+ALL_CUES = ANIMAL_CUES | ARTIFACT_CUES | FOOD_CUES | PERSON_CUES
 CUE_WINDOW = 5  # words either side of a mention that can decide living vs made
 CONTEXT_WINDOW = 40  # words either side used for class glosses (keeps 1 MB answers linear)
 
@@ -33,7 +34,7 @@ class Word:
     multi."""
 
     __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
-                 "made", "food", "conflict", "rival", "rule", "contextual")
+                 "made", "food", "person", "conflict", "rival", "rule", "contextual")
 
     def __init__(self, n: int, how: str, base: Word | None = None) -> None:
         self.n, self.how = n, how
@@ -129,7 +130,9 @@ class Senses:
             w.sense, w.rule = clip, "CLIP name"  # "tent", "couch": the one class below
         w.rank = self.rank(w.sense)
         w.living, w.made, w.food = (self._preferred(phys, w.relevant, k) for k in KINDS)
-        w.conflict = alias is None and sum(k is not None for k in (w.living, w.made, w.food)) > 1
+        w.person = self._person_first(phys, w.sense) if alias is None else None
+        w.conflict = alias is None and sum(k is not None for k in (
+            w.living, w.made, w.food, w.person)) > 1
         own = self.kind(w.sense)
         if w.conflict and own is not None and getattr(w, own) is not None:
             setattr(w, own, w.sense)  # context that says "living" keeps the living default
@@ -153,6 +156,14 @@ class Senses:
         if SHAPE.isdisjoint(self.wn.ancestors(first)):
             return []
         return [s for s in phys if self.kind(s) in ("made", "food")]
+
+    def _person_first(self, phys: list[str], sense: str) -> str | None:
+        """A person sense more frequent than the class the word defaults to ("a boxer" throwing
+        a punch is the fighter, not the dog; "a pitcher" on the mound the player): person cue
+        words decide, and without them the class stays."""
+        if sense not in phys or not self.space.classes_for(sense) or self.background(sense):
+            return None
+        return next((s for s in phys[:phys.index(sense)] if self.background(s)), None)
 
     def _preferred(self, phys: list[str], rel: list[str], kind: str) -> str | None:
         mine = [s for s in phys if self.kind(s) == kind and not self.background(s)]
@@ -215,8 +226,8 @@ class Senses:
     def _by_cues(self, m, tokens, inside: set[int]):
         """(sense, cue table, cues, words near) of the kind whose cue words (rules.json) and, for
         living vs made, gloss and hypernym words occur most near the mention; None on a tie.
-        Food against a plant or an animal is decided by cue words alone: a plant's hypernyms
-        ("grass") are a photo's scenery."""
+        Food against a plant or an animal is decided by cue words alone (a plant's hypernyms,
+        "grass", are a photo's scenery), and so is a person sense (rules.json person_cues)."""
         w = m.word
         glosses = w.food is None
         window = (*range(max(0, m.start - CUE_WINDOW), m.start),
@@ -225,8 +236,9 @@ class Senses:
         # modifiers of another noun ("sleeping bag" is no sleeping animal)
         stems = {stem(tokens[k]) for k in window if tokens[k] not in STOP and len(tokens[k]) > 2}
         scores = sorted(((sum(t in cues for t in near) + (len(
-            stems & self._kind_words(sense)) if glosses else 0), sense, table, cues)
-            for sense, (table, cues) in zip((w.living, w.made, w.food), CUE_TABLES)
+            stems & self._kind_words(sense)) if glosses and k < 2 else 0), sense, table, cues)
+            for k, (sense, (table, cues)) in enumerate(zip(
+                (w.living, w.made, w.food, w.person), CUE_TABLES))
             if sense is not None), key=lambda x: -x[0])
         if scores[0][0] == scores[1][0]:
             return None
