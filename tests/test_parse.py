@@ -122,12 +122,12 @@ def test_new_hold_out_set_meets_the_issue_targets():
 
 def test_blind_hold_out_set_five():
     """tests/data/parser_holdout5.tsv, written blind by someone who never ran the parser (first
-    run 92.0% / 6.6% / 88.0%); after the general rules of that round it stays at >= 97.5% class
+    run 92.0% / 6.6% / 88.0%); after the general rules of that round it stays at >= 98% class
     accuracy, <= 2% false-class (1 of 76: a kite flying on a string, left ambiguous between the
-    bird class and the toy) and >= 96.5% synset accuracy."""
+    bird class and the toy) and >= 97% synset accuracy."""
     f = figures(load_gold("parser_holdout5.tsv"), parser_for().parse)
     assert f["n"] >= 300 and f["n_no_class"] >= 70
-    assert f["class_acc"] >= 0.975 and f["false_class"] <= 0.02 and f["synset_acc"] >= 0.965, (
+    assert f["class_acc"] >= 0.98 and f["false_class"] <= 0.02 and f["synset_acc"] >= 0.97, (
         {k: v for k, v in f.items() if k != "misses"}, f["misses"])
 
 
@@ -157,6 +157,7 @@ def test_blind_hold_out_set_five():
     ("Muddy trainers by the door.", "running shoe"),                  # British alias
     ("Stacked on the shelf are several teapots.", "teapot"),          # inversion before a count
     ("A boxer lying on a rug.", "boxer"),                             # the dog without person cues
+    ("The pitcher throws a fastball toward home plate.", "ballplayer"),  # a person under a class
 ])
 def test_hold_out_five_rules_generalise(text, label):
     assert parser_for().parse(text).label == label

@@ -12,8 +12,8 @@ from __future__ import annotations
 from harness.parse.lemmas import Lemmas, relevant
 from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
                                    BACKGROUND_ROOTS, FIRST_SENSE, FOOD, FOOD_CUES, MATERIALS,
-                                   ORGANISM, PERSON_CUES, PHYSICAL, SCENE, SHAPE, STOP, WORD_RE,
-                                   WORN, stem)
+                                   ORGANISM, PERSON, PERSON_CUES, PHYSICAL, SCENE, SHAPE, STOP,
+                                   WORD_RE, WORN, stem)
 from harness.parse.lexicon import key as lemma_key
 from harness.wordnet.graph import LabelSpace, wordnet
 
@@ -21,6 +21,7 @@ KINDS = ("living", "made", "food")
 CUE_TABLES = (("animal_cues", ANIMAL_CUES), ("artifact_cues", ARTIFACT_CUES),
               ("food_cues", FOOD_CUES), ("person_cues", PERSON_CUES))
 ALL_CUES = ANIMAL_CUES | ARTIFACT_CUES | FOOD_CUES | PERSON_CUES
+PEOPLE_CUES = ANIMAL_CUES | PERSON_CUES  # a living sense that is a person ("a pitcher")
 CUE_WINDOW = 5  # words either side of a mention that can decide living vs made
 CONTEXT_WINDOW = 40  # words either side used for class glosses (keeps 1 MB answers linear)
 
@@ -235,10 +236,12 @@ class Senses:
         near = [tokens[k] for k in window if k not in inside]  # cue words, but not the
         # modifiers of another noun ("sleeping bag" is no sleeping animal)
         stems = {stem(tokens[k]) for k in window if tokens[k] not in STOP and len(tokens[k]) > 2}
+        tables = CUE_TABLES if w.living is None or PERSON not in self.wn.ancestors(
+            w.living) else ((("animal_cues, person_cues", PEOPLE_CUES),) + CUE_TABLES[1:])
         scores = sorted(((sum(t in cues for t in near) + (len(
             stems & self._kind_words(sense)) if glosses and k < 2 else 0), sense, table, cues)
             for k, (sense, (table, cues)) in enumerate(zip(
-                (w.living, w.made, w.food, w.person), CUE_TABLES))
+                (w.living, w.made, w.food, w.person), tables))
             if sense is not None), key=lambda x: -x[0])
         if scores[0][0] == scores[1][0]:
             return None
