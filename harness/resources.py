@@ -67,19 +67,20 @@ def did_you_mean(name: str, known: list[str] | set[str] | dict) -> str:
 
 
 def cached_build(kind: str, sources: Iterable[bytes], build: Callable[[], object],
-                 keep: int = 8) -> object:
+                 valid: Callable[[object], bool] = lambda value: True, keep: int = 8) -> object:
     """build(), kept in the user cache as marshal (plain dicts, lists, tuples, sets, strings,
     numbers) under a name from `kind` and the sha256 of `sources`: what the value is derived
     from, so any change to them rebuilds it. marshal loads a few times faster than JSON and far
-    faster than rebuilding: this is most of `harness parse`'s start-up. An unreadable file is
-    rebuilt; a read-only or full cache folder costs only the next start its build. At most
-    `keep` files of a kind stay (other versions, other label spaces), newest first."""
+    faster than rebuilding: this is most of `harness parse`'s start-up. Pass the source code
+    that shapes the value among `sources` too. An unreadable file, or one whose value fails
+    `valid` (another layout), is rebuilt; a read-only or full cache folder costs only the next
+    start its build. At most `keep` files of a kind stay (other versions, label spaces)."""
     h = hashlib.sha256()
     for blob in sources:
         h.update(hashlib.sha256(blob).digest())
     path = cache_dir() / "tables" / f"{kind}-{h.hexdigest()[:24]}.marshal"
     value = _load(path)
-    if value is None:
+    if value is None or not valid(value):
         value = build()
         _save(path, value, keep)
     return value
@@ -110,8 +111,9 @@ def _save(path: Path, value: object, keep: int) -> None:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(marshal.dumps(value))
         os.replace(tmp, path)
-        kind = path.name.rsplit("-", 1)[0]
-        old = sorted(path.parent.glob(f"{kind}-*.marshal"), key=lambda p: p.stat().st_mtime)
+        kind = path.name.rsplit("-", 1)[0]  # "wordnet-" must not match "wordnet-lemmas-"
+        old = sorted(path.parent.glob(f"{kind}-{'?' * 24}.marshal"),
+                     key=lambda p: p.stat().st_mtime)
         for stale in old[:-keep]:
             stale.unlink(missing_ok=True)
     except OSError as e:

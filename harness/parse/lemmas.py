@@ -6,14 +6,16 @@ runs that start a longer lemma, misspelling neighbourhoods of class words, and t
 describe each class (for disambiguation). Building takes ~1 s; `harness parse` is asked to run at
 100k lines/s start-up included, so the built tables are kept as a marshal file in the user cache
 (harness.resources.cached_build: tables/parser-*.marshal), keyed by a hash of the data they come
-from (WordNet, the class list, rules.json, this module and lexicon.py) and the label space. They
-hold only strings, tuples, frozensets and dicts of them, which the garbage collector does not walk.
+from (WordNet, the class list, rules.json, and the code: this module, lexicon.py, rules.py,
+graph.py) and the label space. They hold only strings, tuples, frozensets and dicts of them,
+which the garbage collector does not walk.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from harness.parse.lexicon import ALIASES, BRITISH, STOP, WORD_RE, deletes, stem
@@ -137,14 +139,16 @@ def tables_for(space: LabelSpace) -> Lemmas:
     every file they are derived from), else built."""
     got = _TABLES.get(space.wnids)
     if got is None:
+        here = Path(__file__).parent
         sources = [(DATA / "wordnet.json.gz").read_bytes(),
                    (DATA / "imagenet_classes.json").read_bytes(), RULES_FILE.read_bytes(),
-                   Path(__file__).read_bytes(), Path(__file__).with_name("lexicon.py").read_bytes(),
+                   *(p.read_bytes() for p in (Path(__file__), here / "lexicon.py",
+                                              here / "rules.py", here.parent / "wordnet" /
+                                              "graph.py")),  # the code that shapes them
                    "\n".join(space.wnids).encode()]
-        raw = cached_build("parser", sources, lambda: asdict(Lemmas.build(space)), KEEP_CACHED)
-        try:
-            got = Lemmas(**raw)
-        except TypeError:  # not this version's fields (cannot happen with an intact key)
-            got = Lemmas.build(space)
+        fields = {f.name for f in dataclass_fields(Lemmas)}
+        raw = cached_build("parser", sources, lambda: asdict(Lemmas.build(space)),
+                           lambda v: isinstance(v, dict) and v.keys() == fields, KEEP_CACHED)
+        got = Lemmas(**raw)
         _TABLES[space.wnids] = got
     return got

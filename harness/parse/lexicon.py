@@ -37,6 +37,7 @@ EVIDENCE_OPENERS = words("evidence_openers")
 SUBJECT_WORDS = words("subject_words")
 QUANTITIES = words("quantities")
 MODALS = words("modals")
+CONCESSIONS = words("concessions")
 BRITISH = mapping("british")
 BACKGROUND_ROOTS = tuple(mapping("background_roots"))
 BACKGROUND = frozenset(BACKGROUND_ROOTS)
@@ -50,6 +51,7 @@ SHAPE = frozenset(mapping("shape_roots"))
 ANIMAL_CUES = words("animal_cues")
 ARTIFACT_CUES = words("artifact_cues")
 FOOD_CUES = words("food_cues")
+EATING = words("eating_verbs")
 PERSON_CUES = words("person_cues")
 REFUSAL_CUES = phrases("refusal_cues")
 REFUSAL_PHRASES = phrases("refusal_phrases")
@@ -71,12 +73,13 @@ ROLE_RE = re.compile(r"\b(?:" + "|".join(e for e, _ in entries("role_labels")) +
 # "Main object: a lace bonnet\nSetting: a porch": a line's key names a field, not the answer (one to
 # three words at the line's start, none an article or copula: not "There is a cat: ...").
 KEY_RE = re.compile(r"^[ \t]*(?!(?:[a-z]+ ){0,2}(?:a|an|the|is|are|this|it)\b)"
-                    r"[a-z]+(?: [a-z]+){0,2}[ \t]*:(?=\s)", re.I | re.M)
+                    r"[a-z]+(?: [a-z]+){0,2}[ \t]*:(?=[ \t]*[a-z])", re.I | re.M)  # not "cat: 0.8"
 # A hyphenated adjective in -ed or -like holds no noun of the answer ("chocolate-glazed donut",
 # "snow-capped mountains", "otter-like tail"): written as one word it matches no lemma on its own,
 # and the class names spelt this way ("flat-coated retriever", CLIP's "frilled-necked lizard")
 # have their hyphenless key in the tables.
-HYPHEN_ADJ_RE = re.compile(r"\b([a-z]+)-([a-z]*[a-df-z]ed|like)\b")  # not "high-speed"
+HYPHEN_ADJ_RE = re.compile(r"\b([a-z]+)-(?!(?:bed|shed|sled)\b)([a-z]*[a-df-z]ed|like)\b")
+# (not "high-speed", nor the nouns in -ed: "rose-bed", "tool-shed", "dog-sled")
 
 
 def normalise(text: str) -> str:
@@ -105,7 +108,7 @@ def normalise(text: str) -> str:
         if ":" in text:
             text = ROLE_RE.sub(" ", text)
             if "\n" in text:  # field lines, not "Error: could not process the image"
-                text = KEY_RE.sub(" ", text)
+                text = KEY_RE.sub(" ; ", text)  # each field an alternative, not a compound
         if "\n" in text or text.lstrip()[:1] in "-+•0123456789":
             text = BULLET_RE.sub(" ; ", text)  # list items are alternatives
         text = PREFIX_RE.sub("", text.strip())

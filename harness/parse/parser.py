@@ -57,6 +57,7 @@ class Parser:
         self._heads: tuple[dict, dict] = ({}, {})
         self._windows: tuple[dict, dict] = ({}, {})
         self._results: dict[tuple[str, ...], ParseResult] = {}  # normalised tokens -> result
+        self._memos = 0  # entries of the next-token memos inside self._heads
         self._by_text: dict[str, ParseResult] = {}  # answer -> result
 
     def parse(self, text: str) -> ParseResult:
@@ -81,19 +82,26 @@ class Parser:
         if not self._clean.issuperset(tokens):
             fixed = self._correct_all(tokens)
             if fixed:
+                self._bound()
                 return self._read(tuple(tokens), fixed)
         tokens = tuple(tokens)
-        if len(text) > LONG_ANSWER:
-            return self._read(tokens, fixed)
         result = self._results.get(tokens)
         if result is None:
-            if len(self._results) > 500_000 or len(self._windows[1]) > 1_000_000 or len(
-                    self._clean) > 1_000_000:  # bound memory
-                for cache in (*self._heads, *self._windows, self._clean, self._corrections,
-                              self._results):
-                    cache.clear()
+            self._bound()
+            if len(text) > LONG_ANSWER:  # not kept: a stream of megabyte answers stays flat
+                return self._read(tokens, fixed)
             result = self._results[tokens] = self._read(tokens, fixed)
         return result
+
+    def _bound(self) -> None:
+        """Empty the word-level caches when they pass their bound (hostile streams of distinct
+        words): results, windows and next-token memos alike."""
+        if len(self._results) > 500_000 or len(self._windows[1]) > 1_000_000 or len(
+                self._clean) > 1_000_000 or self._memos > 1_000_000:
+            for cache in (*self._heads, *self._windows, self._clean, self._corrections,
+                          self._results):
+                cache.clear()
+            self._memos = 0
 
     def explain(self, text: str) -> tuple[ParseResult, list[dict]]:
         """The result and the rules applied at each step, uncached: [{"step", "rule", ...}]."""
@@ -227,6 +235,7 @@ class Parser:
                         tokens, i, n > 1)
                     if len(nxt) <= MAX_TOKEN:
                         word[nxt] = got
+                        self._memos += 1
                 word = self._window(tokens, i, n > 1) if got is _LONGER else got
             elif word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit"; not "orange
                 # fur"
@@ -269,7 +278,7 @@ class Parser:
 
     # --- one answer -------------------------------------------------------------------------
 
-    def _read(self, tokens: tuple[str, ...], fixed: set[int]) -> ParseResult:
+    def _read(self, tokens: tuple[str, ...], fixed: frozenset[int] | set[int]) -> ParseResult:
         tr = self.trace
         mentions = self._mentions(tokens)
         if tr:
@@ -314,9 +323,9 @@ class Parser:
         return mentions
 
     def _outside_phrases(self, tokens: tuple[str, ...], mentions: list[Mention]):
-        spans = [(i, i + len(p)) for p in EMPTY_PHRASES for i in range(len(tokens))
-                 if tokens[i : i + len(p)] == p]
-        keep = [m for m in mentions if not any(a <= m.start < b for a, b in spans)]
+        covered = {k for p in EMPTY_PHRASES for i in range(len(tokens))
+                   if tokens[i : i + len(p)] == p for k in range(i, i + len(p))}
+        keep = [m for m in mentions if m.start not in covered]  # linear in the answer
         if self.trace and len(keep) < len(mentions):
             self.trace.add("refusal phrase", "refusal_phrases, viewer_phrases: its nouns name "
                            "nothing in the image")

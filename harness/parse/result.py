@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 
+
 def _str(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)
 

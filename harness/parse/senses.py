@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, relevant
 from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
-                                   BACKGROUND_ROOTS, FIRST_SENSE, FOOD, FOOD_CUES, MATERIALS,
-                                   ORGANISM, PERSON, PERSON_CUES, PHYSICAL, SCENE, SHAPE, STOP,
-                                   WORD_RE, WORN, stem)
+                                   BACKGROUND_ROOTS, EATING, FIRST_SENSE, FOOD, FOOD_CUES,
+                                   MATERIALS, ORGANISM, PERSON, PERSON_CUES, PHYSICAL, SCENE,
+                                   SHAPE, STOP, WORD_RE, WORN, stem)
 from harness.parse.lexicon import key as lemma_key
 from harness.wordnet.graph import LabelSpace, wordnet
 
@@ -238,8 +238,12 @@ class Senses:
         stems = {stem(tokens[k]) for k in window if tokens[k] not in STOP and len(tokens[k]) > 2}
         tables = CUE_TABLES if w.living is None or PERSON not in self.wn.ancestors(
             w.living) else ((("animal_cues, person_cues", PEOPLE_CUES),) + CUE_TABLES[1:])
+        eaten = 0 if glosses else sum(tokens[k] in EATING for k in range(
+            max(0, m.start - CUE_WINDOW), m.start))  # "a girl eating a banana": the banana is
+        # eaten (food), where "a mouse eating cheese" is the eater
         scores = sorted(((sum(t in cues for t in near) + (len(
-            stems & self._kind_words(sense)) if glosses and k < 2 else 0), sense, table, cues)
+            stems & self._kind_words(sense)) if glosses and k < 2 else 0) + (
+            eaten if k == 2 else -eaten if k == 0 else 0), sense, table, cues)
             for k, (sense, (table, cues)) in enumerate(zip(
                 (w.living, w.made, w.food, w.person), tables))
             if sense is not None), key=lambda x: -x[0])

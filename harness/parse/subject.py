@@ -2,8 +2,8 @@
 subject (or the predicate of "is a"), as rules the parser applies after finding the mentions."""
 from __future__ import annotations
 
-from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, COPULAS, EVIDENCE_OPENERS,
-                                   INVERSION_VERBS, MODALS, NEGATORS, QUANTITIES,
+from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, COPULAS,
+                                   EVIDENCE_OPENERS, INVERSION_VERBS, MODALS, NEGATORS, QUANTITIES,
                                    SUBJECT_WORDS, WEARING)
 from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
@@ -58,20 +58,19 @@ def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
     if not (m.word.n == 1 and tokens[m.start].endswith("s")):  # the caller checked "inflection"
         return False
     before = tokens[m.start - 1] if m.start else ""
-    if m.end < len(tokens) and tokens[m.end] in ARTICLES and before not in ARTICLES and (
-            before not in QUANTITIES and not before.isdigit() and before != ","):
+    if before and m.end < len(tokens) and tokens[m.end] in ARTICLES and (
+            before not in ARTICLES and before not in QUANTITIES and not before.isdigit() and
+            before != ","):  # "Bananas. A bunch ...": the answer, not a verb
         return True
     return prev is not None and prev.end == m.start and prev.word.n == 1 and prev.start > 0 and (
         tokens[prev.start - 1] in ("a", "an"))
 
 
-def _plural_before(tokens: tuple[str, ...], prev: Mention, m: Mention) -> str | None:
+def _plural_before(tokens: tuple[str, ...], prev: Mention, m: Mention) -> bool:
     """English compounds take a singular modifier ("dog bed", not "dogs bed"): after a plural
     noun the next word is its verb, and both stay apart."""
-    if prev.word.how == "inflection" and tokens[prev.end - 1].endswith("s") and not (
-            m.word.key.startswith(prev.word.key)):
-        return _PLURAL
-    return None
+    return prev.word.how == "inflection" and tokens[prev.end - 1].endswith("s") and not (
+        m.word.key.startswith(prev.word.key))
 
 
 def _comparison(tokens: tuple[str, ...], at: int) -> bool:
@@ -87,11 +86,13 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     dress") is dropped when another thing follows: that thing, not the clothes, is what the
     answer shows ("... is riding a mountain bike", "... playing the violin")."""
     out = list(mentions)
-    for k in range(len(mentions) - 2, 0, -1):
+    last = max((k for k, m in enumerate(mentions) if m.rank < 3 and not senses.worn(m.sense)),
+               default=-1)  # the last thing that is neither a person nor worn ("suit and tie")
+    for k in range(min(len(mentions) - 2, last - 1), 0, -1):
         person, m = mentions[k - 1], mentions[k]
         gap = tokens[person.end:m.start]
         if person.rank == 3 and gap and gap[0] in WEARING and COPULAS.isdisjoint(gap) and (
-                senses.worn(m.sense)) and any(later.rank < 3 for later in mentions[k + 1:]):
+                senses.worn(m.sense)):
             if trace:
                 trace.add("worn", "worn_roots: what a person wears is their attribute",
                           skipped=" ".join(tokens[m.start:m.end]))
@@ -153,9 +154,19 @@ def subject(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention], le
                 break
     anc, sense = senses.wn.ancestors, mentions[best].sense
     for k in range(best + 1, len(mentions)):
-        if sense in anc(mentions[k].sense) and mentions[k].sense != sense:
-            best, sense = k, mentions[k].sense
+        if sense in anc(mentions[k].sense) and mentions[k].sense != sense and not (
+                negated and negated[k]) and not _hedged_after_plain(tokens, mentions, best, k):
+            best, sense = k, mentions[k].sense  # not "not a husky", nor "could also be a coyote"
     return best
+
+
+def _hedged_after_plain(tokens, mentions: list[Mention], best: int, k: int) -> bool:
+    """Mention k is a hedged alternative to a plain predicate at best ("it is probably a wolf,
+    although it could also be a coyote"), not a refinement ("It is a dog. It could be a
+    beagle.")."""
+    return not CONCESSIONS.isdisjoint(tokens[mentions[best].end:mentions[k].start]) and (
+        _predicate_kind(tokens, mentions, k) is True) and (
+        _predicate_kind(tokens, mentions, best) is False)
 
 def _first_like(senses: Senses, tokens, mentions: list[Mention], lead: bool) -> int:
     """The first mention that can be the subject (after a fronted phrase, the next noun is);
@@ -172,16 +183,25 @@ def _predicate(tokens, mentions: list[Mention], best: int, negated) -> int:
     birdhouse", "they are crayfish", "this is most likely consommé"; not "is playing with a
     ball"). A plain one wins over a hedged one ("could be a husky ... it is a Malamute", "My
     best guess is an Australian Terrier, although it could also be a Yorkshire"), then the
-    first."""
+    first; a hedged one never replaces a plain predicate at best ("It is probably a wolf,
+    although it could also be a coyote")."""
+    plain_best = _predicate_kind(tokens, mentions, best) is False
     found = []
     for k in range(best + 1, len(mentions)):
-        m = mentions[k]
-        lo = max(mentions[k - 1].end, m.start - PREDICATE_GAP)
-        gap = tokens[lo:m.start]
-        cop = next((c for c, t in enumerate(gap) if t in COPULAS and not (
-            t == "like" and _comparison(tokens, lo + c))), None)
-        if cop is None or any(t.endswith("ing") or t in CLAUSE_OPENERS for t in gap[cop + 1:]):
-            continue
-        if m.rank < mentions[best].rank and not (negated and negated[k]):
-            found.append((not MODALS.isdisjoint(tokens[max(0, lo + cop - 2):lo + cop]), k))
+        hedged = _predicate_kind(tokens, mentions, k)
+        if hedged is not None and not (hedged and plain_best) and (
+                mentions[k].rank < mentions[best].rank) and not (negated and negated[k]):
+            found.append((hedged, k))
     return min(found)[1] if found else best
+
+
+def _predicate_kind(tokens, mentions: list[Mention], k: int) -> bool | None:
+    """None if mention k is not a predicate, else whether it is hedged ("could be a ...")."""
+    m = mentions[k]
+    lo = max(mentions[k - 1].end if k else 0, m.start - PREDICATE_GAP)
+    gap = tokens[lo:m.start]
+    cop = next((c for c, t in enumerate(gap) if t in COPULAS and not (
+        t == "like" and _comparison(tokens, lo + c))), None)
+    if cop is None or any(t.endswith("ing") or t in CLAUSE_OPENERS for t in gap[cop + 1:]):
+        return None
+    return not MODALS.isdisjoint(tokens[max(0, lo + cop - 2):lo + cop])

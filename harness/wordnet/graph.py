@@ -11,12 +11,14 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Callable, Iterable, Sequence
 from harness.errors import LabelError
 from harness.resources import cached_build, did_you_mean
 
 DATA = resources.files("harness") / "data"
 ENTITY = "n00001740"
+GRAPH_KEYS = {"wnids", "names", "parents", "exceptions"}
 
 
 class WordNet:
@@ -111,9 +113,12 @@ def wordnet() -> WordNet:
             decoded.update(_decode(packed))
         return {k: v for k, v in decoded.items() if (k == "lemmas") == keep}
 
-    graph = cached_build("wordnet", [packed], lambda: part(False))
-    return WordNet(graph, lambda: cached_build("wordnet-lemmas", [packed],
-                                               lambda: part(True))["lemmas"])
+    code = Path(__file__).read_bytes()  # part() shapes what is kept
+    graph = cached_build("wordnet", [packed, code], lambda: part(False),
+                         lambda v: isinstance(v, dict) and GRAPH_KEYS <= v.keys())
+    return WordNet(graph, lambda: cached_build(
+        "wordnet-lemmas", [packed, code], lambda: part(True),
+        lambda v: isinstance(v, dict) and isinstance(v.get("lemmas"), dict))["lemmas"])
 
 
 def _decode(packed: bytes) -> dict:
