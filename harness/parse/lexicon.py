@@ -114,8 +114,12 @@ def normalise(text: str) -> str:
         text = PREFIX_RE.sub("", text.strip())
     text = text.lower()
     if "-" in text:
-        text = HYPHEN_ADJ_RE.sub(r"\1\2", text)
+        text = HYPHEN_ADJ_RE.sub(_join, text)
     return text if text.isascii() else fold_accents(text).lower()
+
+
+def _join(m: re.Match) -> str:
+    return m[1] + m[2]  # a function: a template string is re-expanded in Python on every call
 
 
 def fold_accents(text: str) -> str:

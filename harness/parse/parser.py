@@ -58,6 +58,7 @@ class Parser:
         self._windows: tuple[dict, dict] = ({}, {})
         self._results: dict[tuple[str, ...], ParseResult] = {}  # normalised tokens -> result
         self._memos = 0  # entries of the next-token memos inside self._heads
+        self._new = 0  # answers parsed (not from a cache)
         self._by_text: dict[str, ParseResult] = {}  # answer -> result
 
     def parse(self, text: str) -> ParseResult:
@@ -82,16 +83,21 @@ class Parser:
         if not self._clean.issuperset(tokens):
             fixed = self._correct_all(tokens)
             if fixed:
-                self._bound()
+                self._bound_sometimes()
                 return self._read(tuple(tokens), fixed)
         tokens = tuple(tokens)
         result = self._results.get(tokens)
         if result is None:
-            self._bound()
+            self._bound_sometimes()
             if len(text) > LONG_ANSWER:  # not kept: a stream of megabyte answers stays flat
                 return self._read(tokens, fixed)
             result = self._results[tokens] = self._read(tokens, fixed)
         return result
+
+    def _bound_sometimes(self) -> None:
+        self._new += 1
+        if not self._new & 255:  # every 256 new answers: the check is not free
+            self._bound()
 
     def _bound(self) -> None:
         """Empty the word-level caches when they pass their bound (hostile streams of distinct

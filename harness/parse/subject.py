@@ -85,14 +85,18 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     """What a person wears right after them ("a man in a blue helmet", "a girl in a white
     dress") is dropped when another thing follows: that thing, not the clothes, is what the
     answer shows ("... is riding a mountain bike", "... playing the violin")."""
-    out = list(mentions)
-    last = max((k for k, m in enumerate(mentions) if m.rank < 3 and not senses.worn(m.sense)),
-               default=-1)  # the last thing that is neither a person nor worn ("suit and tie")
-    for k in range(min(len(mentions) - 2, last - 1), 0, -1):
+    out, last = list(mentions), None
+    for k in range(len(mentions) - 2, 0, -1):
         person, m = mentions[k - 1], mentions[k]
+        if person.rank != 3 or tokens[person.end] not in WEARING:
+            continue
         gap = tokens[person.end:m.start]
-        if person.rank == 3 and gap and gap[0] in WEARING and COPULAS.isdisjoint(gap) and (
-                senses.worn(m.sense)):
+        if not COPULAS.isdisjoint(gap) or not senses.worn(m.sense):
+            continue
+        if last is None:  # the last thing neither a person nor worn ("suit and tie"), once
+            last = max((j for j, o in enumerate(mentions) if o.rank < 3 and not senses.worn(
+                o.sense)), default=-1)
+        if k < last:
             if trace:
                 trace.add("worn", "worn_roots: what a person wears is their attribute",
                           skipped=" ".join(tokens[m.start:m.end]))
