@@ -300,10 +300,8 @@ class Parser:
                 tr.add("refusal" if cue else "none", "refusal_cues: " + " ".join(cue) if cue
                        else "no physical noun")
             return ParseResult(None, None, None, "refusal", []) if cue else NOTHING
-        for m in mentions:
-            if m.word.contextual:
-                self.senses.in_context(tokens, mentions, tr)
-                break
+        if self.senses.needs_context(tokens, mentions):
+            self.senses.in_context(tokens, mentions, tr)
         group = mentions
         if len(mentions) > 1:
             mentions = worn(self.senses, tokens, compounds(self.senses, tokens, mentions, tr), tr)

@@ -32,10 +32,10 @@ class Word:
     has none); conflict: it has two of these, so the answer's cue words decide; rival: the more
     frequent WordNet sense of the other kind (living or made) than the default, or None; multi:
     its relevant senses fall under 2+ classes (gloss words decide); contextual: conflict or
-    multi."""
+    multi; cue_only: a food conflict only cue words can decide."""
 
     __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
-                 "made", "food", "person", "conflict", "rival", "rule", "contextual")
+                 "made", "food", "person", "conflict", "rival", "rule", "contextual", "cue_only")
 
     def __init__(self, n: int, how: str, base: Word | None = None) -> None:
         self.n, self.how = n, how
@@ -137,11 +137,13 @@ class Senses:
         own = self.kind(w.sense)
         if w.conflict and own is not None and getattr(w, own) is not None:
             setattr(w, own, w.sense)  # context that says "living" keeps the living default
-        w.contextual = w.conflict or w.multi  # in_context has work to do
         other = w.made if own == "living" else w.living if own == "made" else None
         w.rival = other if (w.conflict and other is not None and w.sense in phys and phys.index(
             other) < phys.index(w.sense) and self.rank(w.sense) == 0 and not self.relevant(
             other)) else None
+        # food conflicts are decided by cue words alone: nothing to do in an answer without any
+        w.cue_only = w.conflict and w.food is not None and w.rival is None and not w.multi
+        w.contextual = (w.conflict and not w.cue_only) or w.multi  # in_context has work to do
         return w
 
     def _plain(self, phys: list[str], key: str) -> str:
@@ -192,6 +194,13 @@ class Senses:
             return True, "a living thing before a made one (or the reverse) is a modifier"
         return False, ""
 
+    def needs_context(self, tokens, mentions) -> bool:
+        """Whether in_context has anything to decide in this answer (most have nothing)."""
+        for m in mentions:
+            if m.word.contextual or (m.word.cue_only and not ALL_CUES.isdisjoint(tokens)):
+                return True
+        return False
+
     def in_context(self, tokens, mentions, trace) -> None:
         """Per mention: living vs made by cue words; classes sharing the word by gloss words."""
         stems = inside = None
@@ -235,7 +244,8 @@ class Senses:
                   *range(m.end, min(len(tokens), m.end + CUE_WINDOW)))
         near = [tokens[k] for k in window if k not in inside]  # cue words, but not the
         # modifiers of another noun ("sleeping bag" is no sleeping animal)
-        stems = {stem(tokens[k]) for k in window if tokens[k] not in STOP and len(tokens[k]) > 2}
+        stems = {stem(tokens[k]) for k in window if tokens[k] not in STOP and len(
+            tokens[k]) > 2} if glosses else set()
         tables = CUE_TABLES if w.living is None or PERSON not in self.wn.ancestors(
             w.living) else ((("animal_cues, person_cues", PEOPLE_CUES),) + CUE_TABLES[1:])
         eaten = 0 if glosses else sum(tokens[k] in EATING for k in range(
