@@ -196,10 +196,12 @@ class Senses:
 
     def needs_context(self, tokens, mentions) -> bool:
         """Whether in_context has anything to decide in this answer (most have nothing)."""
+        cue_only = False
         for m in mentions:
-            if m.word.contextual or (m.word.cue_only and not ALL_CUES.isdisjoint(tokens)):
+            if m.word.contextual:
                 return True
-        return False
+            cue_only = cue_only or m.word.cue_only
+        return cue_only and not ALL_CUES.isdisjoint(tokens)  # once: linear in the answer
 
     def in_context(self, tokens, mentions, trace) -> None:
         """Per mention: living vs made by cue words; classes sharing the word by gloss words."""
