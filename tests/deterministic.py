@@ -2,6 +2,8 @@
 process, shard, replica or Ray worker asks, so differently distributed runs can be compared."""
 import base64
 import hashlib
+import json
+from pathlib import Path
 
 from harness.tasks.registry import get_task
 from harness.wordnet import clip_names
@@ -35,3 +37,28 @@ def deterministic_server() -> FakeServer:
     server = FakeServer(behave)
     server.broken = None
     return server
+
+
+def fake_run(server, out: Path, limit: int, *extra: str) -> int:
+    """`harness run` of imagenet-sample against the deterministic server, output under out."""
+    from harness.cli.main import main
+
+    return main(["run", "--model", "fake", "--base-url", server.base_url, "--output-dir",
+                 str(out), "--concurrency", "8", "--no-cache", "--limit", str(limit), *extra])
+
+
+def run_dir(out: Path) -> Path:
+    """The one run directory written under out."""
+    (run_json,) = out.glob("*/*/*/run.json")
+    return run_json.parent
+
+
+def comparable_samples(run: Path) -> set[str]:
+    """samples.jsonl as a set of lines, latency (a stopwatch reading) left out: equal for runs
+    that differ only in how they were distributed."""
+    out = set()
+    for line in (run / "samples.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        rec.pop("latency_s")
+        out.add(json.dumps(rec, sort_keys=True))
+    return out

@@ -10,7 +10,7 @@ import pytest
 
 from harness.cli.main import main
 
-from deterministic import deterministic_server
+from deterministic import comparable_samples, deterministic_server, fake_run, run_dir
 
 ray = pytest.importorskip("ray", reason="--engine ray needs ray[data]: pip install "
                           "'harness-vlm[ray]' (with -c constraints.txt)")
@@ -33,37 +33,23 @@ def server():
 
 
 def _run(server, out, *extra):
-    return main(["run", "--model", "fake", "--base-url", server.base_url, "--output-dir",
-                 str(out), "--concurrency", "8", "--no-cache", "--limit", "24", *extra])
+    return fake_run(server, out, 24, *extra)
 
 
-def _dir(out):
-    (run_json,) = out.glob("*/*/*/run.json")
-    return run_json.parent
+def _records(run):
+    return [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
 
 
-def _records(run_dir):
-    return [json.loads(x) for x in (run_dir / "samples.jsonl").read_text().splitlines()]
-
-
-def _comparable(run_dir):
-    """samples.jsonl as a set of lines, latency (a stopwatch reading) left out."""
-    out = set()
-    for rec in _records(run_dir):
-        rec.pop("latency_s")
-        out.add(json.dumps(rec, sort_keys=True))
-    return out
-
-
-def _metrics(run_dir):
-    return json.loads((run_dir / "results.json").read_text())["metrics"]
+def _metrics(run):
+    return json.loads((run / "results.json").read_text())["metrics"]
 
 
 def test_ray_engine_gives_the_local_engines_samples_and_metrics(cluster, server, tmp_path):
     assert _run(server, tmp_path / "local") == 0
     assert _run(server, tmp_path / "ray", "--engine", "ray") == 0
-    local, on_ray = _dir(tmp_path / "local"), _dir(tmp_path / "ray")
-    assert _comparable(on_ray) == _comparable(local) and len(_comparable(local)) == 24
+    local, on_ray = run_dir(tmp_path / "local"), run_dir(tmp_path / "ray")
+    assert comparable_samples(on_ray) == comparable_samples(local)
+    assert len(comparable_samples(local)) == 24
     assert _metrics(on_ray) == _metrics(local)
     assert 0.2 < _metrics(local)["top1"]["value"] < 0.8
     assert json.loads((on_ray / "run.json").read_text())["engine"] == "ray"
@@ -72,7 +58,7 @@ def test_ray_engine_gives_the_local_engines_samples_and_metrics(cluster, server,
 def test_resume_of_a_ray_run_asks_only_what_is_missing(cluster, server, tmp_path):
     server.broken = lambda digest: digest[-1] in "01234567"  # about half fail at first
     assert _run(server, tmp_path / "ray", "--engine", "ray") == 1
-    run = _dir(tmp_path / "ray")
+    run = run_dir(tmp_path / "ray")
     failed = {r["id"] for r in _records(run) if r["error"]}
     assert 0 < len(failed) < 24
     server.broken = None
@@ -82,7 +68,7 @@ def test_resume_of_a_ray_run_asks_only_what_is_missing(cluster, server, tmp_path
     assert _run(server, tmp_path / "local") == 0
     latest = {r["id"]: r for r in _records(run)}
     assert len(latest) == 24 and not any(r["error"] for r in latest.values())
-    assert _metrics(run) == _metrics(_dir(tmp_path / "local"))
+    assert _metrics(run) == _metrics(run_dir(tmp_path / "local"))
 
 
 def _ray_processes(word):
@@ -125,7 +111,7 @@ def test_a_ray_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, serve
     assert _run(server, tmp_path / "ray", "--engine", "ray", "--limit", "40") == 0
     killer.join()
     assert killed
-    recs = _records(_dir(tmp_path / "ray"))
+    recs = _records(run_dir(tmp_path / "ray"))
     assert len(recs) == 40 and len({r["id"] for r in recs}) == 40
     assert not any(r["error"] for r in recs)
 

@@ -8,7 +8,7 @@ from harness.runs.shard import apply_shard
 from harness.tasks.sample import Sample
 from harness.tasks.task import Selection
 
-from deterministic import deterministic_server
+from deterministic import comparable_samples, deterministic_server, fake_run, run_dir
 
 
 @pytest.fixture(scope="module")
@@ -18,27 +18,11 @@ def server():
 
 
 def _run(server, out, *extra):
-    return main(["run", "--model", "fake", "--base-url", server.base_url, "--output-dir",
-                 str(out), "--concurrency", "8", "--no-cache", "--limit", "30", *extra])
+    return fake_run(server, out, 30, *extra)
 
 
-def _dir(out):
-    (run_json,) = out.glob("*/*/*/run.json")
-    return run_json.parent
-
-
-def _lines(run_dir):
-    """samples.jsonl as a set of lines, latency (a stopwatch reading) left out."""
-    out = set()
-    for line in (run_dir / "samples.jsonl").read_text().splitlines():
-        rec = json.loads(line)
-        rec.pop("latency_s")
-        out.add(json.dumps(rec, sort_keys=True))
-    return out
-
-
-def _results(run_dir):
-    return json.loads((run_dir / "results.json").read_text())
+def _results(run):
+    return json.loads((run / "results.json").read_text())
 
 
 def _shards(server, tmp_path, n=3, **override):
@@ -46,7 +30,7 @@ def _shards(server, tmp_path, n=3, **override):
     for k in range(1, n + 1):
         extra = override.get(k, ())
         assert _run(server, tmp_path / f"s{k}", "--shard", f"{k}/{n}", *extra) == 0
-        dirs.append(_dir(tmp_path / f"s{k}"))
+        dirs.append(run_dir(tmp_path / f"s{k}"))
     return dirs
 
 
@@ -62,16 +46,17 @@ def test_shards_cover_the_selection_disjointly():
 
 def test_three_shards_merged_equal_an_unsharded_run(server, tmp_path, capsys):
     assert _run(server, tmp_path / "full") == 0
-    full = _dir(tmp_path / "full")
+    full = run_dir(tmp_path / "full")
     shards = _shards(server, tmp_path)
     sizes = [json.loads((d / "run.json").read_text())["n_samples"] for d in shards]
     assert sizes == [10, 10, 10]
     assert json.loads((shards[1] / "run.json").read_text())["shard"] == "2/3"
     capsys.readouterr()
     assert main(["merge", *map(str, shards), "--output-dir", str(tmp_path / "merged")]) == 0
-    merged = _dir(tmp_path / "merged")
+    merged = run_dir(tmp_path / "merged")
     assert str(merged) in capsys.readouterr().out
-    assert _lines(merged) == _lines(full) and len(_lines(full)) == 30
+    assert comparable_samples(merged) == comparable_samples(full)
+    assert len(comparable_samples(full)) == 30
     a, b = _results(merged), _results(full)
     assert a["metrics"] == b["metrics"] and 0.2 < a["metrics"]["top1"]["value"] < 0.8
     assert (a["n"], a["complete"], a["shard"]) == (b["n"], True, None)
@@ -93,23 +78,23 @@ def test_overlapping_mismatched_and_missing_shards_are_refused(server, tmp_path,
     monkeypatch.setenv("HARNESS_RUNS_DIR", str(tmp_path / "never"))
     one, two, three = _shards(server, tmp_path)
     assert _run(server, tmp_path / "again", "--shard", "1/3") == 0
-    assert "given twice" in _refused(capsys, one, _dir(tmp_path / "again"), two, three)
+    assert "given twice" in _refused(capsys, one, run_dir(tmp_path / "again"), two, three)
     assert "given twice" in _refused(capsys, one, one, two, three)
     assert "missing shard(s) 3/3" in _refused(capsys, one, two)
     assert _run(server, tmp_path / "hot", "--shard", "3/3", "--temperature", "0.5") == 0
-    err = _refused(capsys, one, two, _dir(tmp_path / "hot"))
+    err = _refused(capsys, one, two, run_dir(tmp_path / "hot"))
     assert "not a shard of the same run" in err and "--temperature" in err
     assert _run(server, tmp_path / "half", "--shard", "2/2") == 0
-    assert "not of the same split" in _refused(capsys, one, _dir(tmp_path / "half"))
+    assert "not of the same split" in _refused(capsys, one, run_dir(tmp_path / "half"))
     assert _run(server, tmp_path / "full") == 0
-    assert "not a shard" in _refused(capsys, _dir(tmp_path / "full"), two, three)
+    assert "not a shard" in _refused(capsys, run_dir(tmp_path / "full"), two, three)
     assert not (tmp_path / "never").exists()  # nothing was written
 
 
 def test_resume_cannot_change_the_shard(server, tmp_path, capsys):
     assert _run(server, tmp_path / "s", "--shard", "1/3") == 0
     capsys.readouterr()
-    code = main(["run", "--resume", str(_dir(tmp_path / "s")), "--shard", "2/3"])
+    code = main(["run", "--resume", str(run_dir(tmp_path / "s")), "--shard", "2/3"])
     assert code == 2 and "--shard '2/3'" in capsys.readouterr().err
 
 
