@@ -7,7 +7,8 @@ import logging
 import marshal
 import os
 from pathlib import Path
-from typing import Callable, Iterable
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 from harness.errors import HarnessError
 
@@ -86,22 +87,30 @@ def cached_build(kind: str, sources: Iterable[bytes], build: Callable[[], object
     return value
 
 
-def _load(path: Path) -> object | None:
-    """The collector is paused while decoding: the ~10^5 containers are none of them garbage,
-    and its passes over them doubled the time."""
-    log = logging.getLogger("harness")
-    was_on = gc.isenabled()
-    gc.disable()
+@contextmanager
+def collector_paused(pause: bool = True) -> Iterator[None]:
+    """The garbage collector off for the block (and back as it was): for building or decoding
+    ~10^5 containers none of which is garbage, where its passes over them cost as much as the
+    work itself (WordNet's decode, the marshal caches, `harness parse`'s loop)."""
+    paused = pause and gc.isenabled()
+    if paused:
+        gc.disable()
     try:
-        return marshal.loads(path.read_bytes())
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load(path: Path) -> object | None:
+    try:
+        with collector_paused():
+            return marshal.loads(path.read_bytes())
     except FileNotFoundError:
         return None
     except (OSError, ValueError, EOFError, TypeError) as e:  # unreadable or from another version
-        log.debug("cache file %s unusable (%s); rebuilding", path, e)
+        logging.getLogger("harness").debug("cache file %s unusable (%s); rebuilding", path, e)
         return None
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _save(path: Path, value: object, keep: int) -> None:

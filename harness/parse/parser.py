@@ -243,8 +243,8 @@ class Parser:
                         word[nxt] = got
                         self._memos += 1
                 word = self._window(tokens, i, n > 1) if got is _LONGER else got
-            elif word is _NOUN_AFTER_ARTICLE:  # "an orange", "an orange, the fruit"; not "orange
-                # fur"
+            elif word is _NOUN_AFTER_ARTICLE:
+                # "an orange", "an orange, the fruit"; not "orange fur"
                 nominal = (i == 0 or tokens[i - 1] in ARTICLES) and (
                     i + 1 == n or tokens[i + 1] in STOP and tokens[i + 1] not in COORDINATORS
                     or tokens[i + 1] == "," and i + 2 < n and tokens[i + 2] in ARTICLES)

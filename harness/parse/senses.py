@@ -149,8 +149,9 @@ class Senses:
     def _plain(self, phys: list[str], key: str) -> str:
         """The sense of a word the label space cannot score: a physical one that is not a person
         or body part ("a cardinal" on a branch is the bird; rules.json first_sense keeps "a man"
-        a person), the word's own name first; abstract senses never."""
-        return min((s for s in phys if self.physical(s)) or phys, key=lambda s: (
+        a person), the word's own name first; abstract senses never (phys holds a physical one
+        whenever this is asked)."""
+        return min((s for s in phys if self.physical(s)), key=lambda s: (
             self.background(s), lemma_key(self.wn.name(s)) != key))
 
     def _shaped(self, first: str, phys: list[str]) -> list[str]:
@@ -253,12 +254,17 @@ class Senses:
         eaten = 0 if glosses else sum(tokens[k] in EATING for k in range(
             max(0, m.start - CUE_WINDOW), m.start))  # "a girl eating a banana": the banana is
         # eaten (food), where "a mouse eating cheese" is the eater
-        scores = sorted(((sum(t in cues for t in near) + (len(
-            stems & self._kind_words(sense)) if glosses and k < 2 else 0) + (
-            eaten if k == 2 else -eaten if k == 0 else 0), sense, table, cues)
-            for k, (sense, (table, cues)) in enumerate(zip(
-                (w.living, w.made, w.food, w.person), tables))
-            if sense is not None), key=lambda x: -x[0])
+        scores = []
+        for kind, sense, (table, cues) in zip(KINDS + ("person",),
+                                              (w.living, w.made, w.food, w.person), tables):
+            if sense is None:
+                continue
+            score = sum(t in cues for t in near)
+            if glosses and kind in ("living", "made"):
+                score += len(stems & self._kind_words(sense))
+            score += eaten if kind == "food" else -eaten if kind == "living" else 0
+            scores.append((score, sense, table, cues))
+        scores.sort(key=lambda x: -x[0])  # stable: on equal scores, living, made, food, person
         if scores[0][0] == scores[1][0]:
             return None
         return (*scores[0][1:], near)
@@ -304,7 +310,7 @@ class Senses:
         return words
 
     def worn(self, synset: str) -> bool:
-        """Clothing, headwear or other protective covering (rules.json worn_roots)."""
+        """Clothing, headwear or a helmet (rules.json worn_roots)."""
         return synset in WORN or not WORN.isdisjoint(self.wn.ancestors(synset))
 
     def background(self, synset: str) -> bool:

@@ -20,6 +20,7 @@ from typing import BinaryIO, TextIO
 
 from harness.parse.parser import LONG_ANSWER
 from harness.parse.result import NOTHING
+from harness.resources import collector_paused
 
 log = logging.getLogger("harness")
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
@@ -35,14 +36,10 @@ def parse_lines(src: BinaryIO, dst: TextIO, parser, explain: bool = False,
     collector is paused while the loop runs and what it kept (the result caches) leaves its view
     afterwards. The loop makes no reference cycles (gc.collect() after 200k lines and an explain
     run finds nothing), so its passes over the growing caches were pure cost (~5%)."""
-    paused = freeze and gc.isenabled()
-    if paused:
-        gc.disable()
     try:
-        return _parse_lines(src, dst, parser, explain)
+        with collector_paused(freeze):
+            return _parse_lines(src, dst, parser, explain)
     finally:
-        if paused:
-            gc.enable()
         if freeze:
             gc.freeze()
 

@@ -5,7 +5,6 @@ class wnids; ``imagenet-1k`` is the 1000 ILSVRC-2012 classes in sorted-wnid orde
 """
 from __future__ import annotations
 
-import gc
 import gzip
 import json
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 from harness.errors import LabelError
-from harness.resources import cached_build, did_you_mean
+from harness.resources import cached_build, collector_paused, did_you_mean
 
 DATA = resources.files("harness") / "data"
 ENTITY = "n00001740"
@@ -122,15 +121,8 @@ def wordnet() -> WordNet:
 
 
 def _decode(packed: bytes) -> dict:
-    """The collector is paused while the ~300k lists and dicts are decoded: none is garbage,
-    and its passes over them doubled the load."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():  # ~300k lists and dicts, none garbage
         return json.loads(gzip.decompress(packed))
-    finally:
-        if was_on:
-            gc.enable()
 
 
 @lru_cache(maxsize=1)
