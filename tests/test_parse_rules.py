@@ -21,7 +21,9 @@ WNID_TABLES = {"background_roots", "scene_roots", "physical_root", "organism_roo
 BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "clause_openers",
              "first_sense", "materials", "animal_cues", "artifact_cues", "refusal_cues",
              "refusal_phrases", "british", "aliases", "not_short", "food_cues", "eating_verbs", "person_cues", "viewer_phrases",
-             "modals", "concessions", "quantities", "evidence_openers", "subject_words", "wearing_words"]
+             "modals", "concessions", "quantities", "evidence_openers", "subject_words", "wearing_words",
+             "filled_words", "conclusion_phrases", "negated_auxiliaries", "participle_openers",
+             "handling_verbs", "dress_words"]
 
 
 def _texts() -> list[tuple[str, ...]]:

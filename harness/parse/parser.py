@@ -4,17 +4,20 @@ Steps (each one recorded by `Parser.explain`): normalise (think blocks, code fen
 markdown, list bullets, "Answer:" prefixes), tokenise, correct misspelt class words (bounded work),
 find noun mentions by longest match over all WordNet noun lemmas (plus CLIP class names and
 aliases; rules.json), undo plurals/inflections and British spellings, keep physical things only
-(a photo shows no abstractions), pick each mention's sense (context cue words first, then the
-label space), join compounds, skip a fronted phrase ("Next to a keyboard, a gecko ..."), choose
-the answer's subject; with no physical noun left, a refusal cue makes the match "refusal".
+(a photo shows no abstractions), pass over containers and portions ("a basket full of ..."),
+drop nouns of refusal phrases, verbs after negated auxiliaries and nouns before a correction or
+conclusion (phrases.py), pick each mention's sense (context cue words first, then the label
+space), join compounds, settle what a person wears, skip a fronted phrase ("Next to a keyboard,
+a gecko ..."), choose the answer's subject; with no physical noun left, a refusal cue makes the
+match "refusal".
 """
 from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, tables_for
-from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, CORRECTIONS,
-                                   MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, QUANTIFIERS,
-                                   REFUSAL_CUES, REFUSAL_PHRASES, STOP, TOKEN_RE, VIEWER_PHRASES,
+from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
+                                   NEGATORS, NON_NOUN_ENDINGS, REFUSAL_CUES, STOP, TOKEN_RE,
                                    deletes, normalise, variants)
+from harness.parse.phrases import PORTION_NEXT, UNUSUAL, find_phrase, portion, unusual
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
 from harness.parse.subject import compounds, fronted, subject, worn
@@ -33,12 +36,6 @@ MAX_CORRECTIONS = 64
 MAX_TOKEN = 64
 LONG_ANSWER = 4096
 TEXT_CACHE = 200_000  # answers whose result is kept by their text
-# Phrases whose nouns name nothing in the image, longest first; their last words, with the
-# corrections and negators, make one test for the rare cases.
-EMPTY_PHRASES = tuple(sorted(dict.fromkeys(REFUSAL_PHRASES + VIEWER_PHRASES), key=len,
-                             reverse=True))
-PHRASE_ENDS = frozenset(p[-1] for p in EMPTY_PHRASES)
-UNUSUAL = PHRASE_ENDS | CORRECTIONS | NEGATORS
 
 
 class Parser:
@@ -56,6 +53,8 @@ class Parser:
         # (alone, in a sentence): token -> _head(token); several tokens -> Word or None
         self._heads: tuple[dict, dict] = ({}, {})
         self._windows: tuple[dict, dict] = ({}, {})
+        self._singles: tuple[dict, dict] = ({}, {})  # token -> its one-word match (_match)
+        self._singles_out: dict[tuple, ParseResult] = {}  # one-thing results (_result)
         self._results: dict[tuple[str, ...], ParseResult] = {}  # normalised tokens -> result
         self._memos = 0  # entries of the next-token memos inside self._heads
         self._new = 0  # answers parsed (not from a cache)
@@ -104,8 +103,8 @@ class Parser:
         words): results, windows and next-token memos alike."""
         if len(self._results) > 500_000 or len(self._windows[1]) > 1_000_000 or len(
                 self._clean) > 1_000_000 or self._memos > 1_000_000:
-            for cache in (*self._heads, *self._windows, self._clean, self._corrections,
-                          self._results):
+            for cache in (*self._heads, *self._windows, *self._singles, self._clean,
+                          self._corrections, self._results, self._singles_out):
                 cache.clear()
             self._memos = 0
 
@@ -188,6 +187,12 @@ class Parser:
         lemma of a hypernym ("oxen" is cattle) means its singular when that is more specific."""
         lem = self.lemmas
         for n in range(len(window), 0, -1):
+            if n == 1 < len(window):  # the first word alone: the same for every word after it
+                singles = self._singles[in_sentence]
+                word = singles.get(window[0], _MISSING)
+                if word is _MISSING:
+                    word = singles[window[0]] = self._match(window[:1], in_sentence)
+                return word
             words = list(window[:n])
             if n == 1 and (words[0] in STOP and words[0] not in lem.class_stops or
                            words[0].isdigit() or
@@ -260,7 +265,8 @@ class Parser:
                 i += 1
                 continue
             end = i + word.n
-            if not (word.n == 1 and end < n and tokens[end] == "of" and first in QUANTIFIERS):
+            if not (word.n == 1 and end < n and tokens[end] in PORTION_NEXT and portion(
+                    tokens, i)):
                 found.append(Mention(i, end, word))
             i = end
         return found
@@ -290,12 +296,12 @@ class Parser:
         if tr:
             for m in mentions:
                 tr.mention(" ".join(tokens[m.start:m.end]), m.word, self.senses)
-        unusual = not UNUSUAL.isdisjoint(tokens)
-        negations = unusual and not NEGATORS.isdisjoint(tokens)
-        if unusual:
-            mentions = self._unusual(tokens, mentions)
+        rare = not UNUSUAL.isdisjoint(tokens)  # rules.json phrase tables (phrases.py)
+        negations = rare and not NEGATORS.isdisjoint(tokens)
+        if rare:
+            mentions = unusual(tokens, mentions, self.trace)
         if not mentions:
-            cue = _find_phrase(tokens, REFUSAL_CUES)
+            cue = find_phrase(tokens, REFUSAL_CUES)
             if tr:
                 tr.add("refusal" if cue else "none", "refusal_cues: " + " ".join(cue) if cue
                        else "no physical noun")
@@ -314,28 +320,20 @@ class Parser:
                     break
         return self._result(tokens, fixed, mentions[0], group)
 
-    def _unusual(self, tokens: tuple[str, ...], mentions: list[Mention]) -> list[Mention]:
-        """Nouns inside a refusal phrase or the viewer's side name nothing ("as an AI language
-        model", "smiling at the camera"), and after a correction only the later nouns count
-        ("a bottle... actually a wine bottle")."""
-        if mentions and not PHRASE_ENDS.isdisjoint(tokens):
-            mentions = self._outside_phrases(tokens, mentions)
-        if not CORRECTIONS.isdisjoint(tokens):
-            fix = max(k for k, t in enumerate(tokens) if t in CORRECTIONS)
-            if any(m.start > fix for m in mentions):
-                mentions = [m for m in mentions if m.start > fix]
-        return mentions
-
-    def _outside_phrases(self, tokens: tuple[str, ...], mentions: list[Mention]):
-        covered = {k for p in EMPTY_PHRASES for i in range(len(tokens))
-                   if tokens[i : i + len(p)] == p for k in range(i, i + len(p))}
-        keep = [m for m in mentions if m.start not in covered]  # linear in the answer
-        if self.trace and len(keep) < len(mentions):
-            self.trace.add("refusal phrase", "refusal_phrases, viewer_phrases: its nouns name "
-                           "nothing in the image")
-        return keep
-
     def _result(self, tokens, fixed, primary: Mention, group: list[Mention]) -> ParseResult:
+        """The ParseResult of the subject and its alternatives. Most answers name one thing with
+        nothing corrected: then the result depends on the sense, how it matched and whether it
+        is the whole answer, and equal ones are shared (results are never modified)."""
+        if len(group) == 1 and not primary.alts and not fixed and self.trace is None:
+            key = (primary.sense, primary.word.how, primary.ambiguous,
+                   primary.end - primary.start == len(tokens))
+            got = self._singles_out.get(key)
+            if got is None:
+                got = self._singles_out[key] = self._new_result(tokens, fixed, primary, group)
+            return got
+        return self._new_result(tokens, fixed, primary, group)
+
+    def _new_result(self, tokens, fixed, primary: Mention, group: list[Mention]) -> ParseResult:
         sense = primary.sense
         classes, wnid, label = self.senses.describe(sense)
         if primary.ambiguous or len(classes) > 1:
@@ -382,13 +380,6 @@ def _words(text: str) -> list[str]:
     return TOKEN_RE.findall(normalise(text))
 
 
-def _find_phrase(tokens: tuple[str, ...], phrases) -> tuple[str, ...] | None:
-    present = set(tokens)
-    for p in phrases:
-        if p[0] in present and all(w in present for w in p):
-            if len(p) == 1 or any(tokens[i : i + len(p)] == p for i in range(len(tokens))):
-                return p
-    return None
 
 
 _PARSERS: dict[tuple[str, ...], Parser] = {}

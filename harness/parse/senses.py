@@ -12,8 +12,8 @@ from __future__ import annotations
 from harness.parse.lemmas import Lemmas, relevant
 from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
                                    BACKGROUND_ROOTS, EATING, FIRST_SENSE, FOOD, FOOD_CUES,
-                                   MATERIALS, ORGANISM, PERSON, PERSON_CUES, PHYSICAL, SCENE,
-                                   SHAPE, STOP, WORD_RE, WORN, stem)
+                                   HANDLING, MATERIALS, ORGANISM, PERSON, PERSON_CUES, PHYSICAL,
+                                   SCENE, SHAPE, STOP, WORD_RE, WORN, stem)
 from harness.parse.lexicon import key as lemma_key
 from harness.wordnet.graph import LabelSpace, wordnet
 
@@ -32,10 +32,12 @@ class Word:
     has none); conflict: it has two of these, so the answer's cue words decide; rival: the more
     frequent WordNet sense of the other kind (living or made) than the default, or None; multi:
     its relevant senses fall under 2+ classes (gloss words decide); contextual: conflict or
-    multi; cue_only: a food conflict only cue words can decide."""
+    multi; cue_only: a food conflict only cue words can decide; wearer: a more frequent sense
+    that is a person, taken when the word wears something ("a kid in a helmet")."""
 
     __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
-                 "made", "food", "person", "conflict", "rival", "rule", "contextual", "cue_only")
+                 "made", "food", "person", "conflict", "rival", "rule", "contextual", "cue_only",
+                 "wearer")
 
     def __init__(self, n: int, how: str, base: Word | None = None) -> None:
         self.n, self.how = n, how
@@ -132,6 +134,8 @@ class Senses:
         w.rank = self.rank(w.sense)
         w.living, w.made, w.food = (self._preferred(phys, w.relevant, k) for k in KINDS)
         w.person = self._person_first(phys, w.sense) if alias is None else None
+        w.wearer = None if w.rank == 3 or w.sense not in phys else next(
+            (s for s in phys[:phys.index(w.sense)] if PERSON in self.wn.ancestors(s)), None)
         w.conflict = alias is None and sum(k is not None for k in (
             w.living, w.made, w.food, w.person)) > 1
         own = self.kind(w.sense)
@@ -251,9 +255,10 @@ class Senses:
             tokens[k]) > 2} if glosses else set()
         tables = CUE_TABLES if w.living is None or PERSON not in self.wn.ancestors(
             w.living) else ((("animal_cues, person_cues", PEOPLE_CUES),) + CUE_TABLES[1:])
-        eaten = 0 if glosses else sum(tokens[k] in EATING for k in range(
-            max(0, m.start - CUE_WINDOW), m.start))  # "a girl eating a banana": the banana is
-        # eaten (food), where "a mouse eating cheese" is the eater
+        before = tokens[max(0, m.start - CUE_WINDOW):m.start]
+        eaten = 0 if glosses else sum(t in EATING for t in before)  # "a girl eating a banana":
+        # the banana is eaten (food), where "a mouse eating cheese" is the eater
+        handled = sum(t in HANDLING for t in before)  # "flying a kite": the toy
         scores = []
         for kind, sense, (table, cues) in zip(KINDS + ("person",),
                                               (w.living, w.made, w.food, w.person), tables):
@@ -263,6 +268,7 @@ class Senses:
             if glosses and kind in ("living", "made"):
                 score += len(stems & self._kind_words(sense))
             score += eaten if kind == "food" else -eaten if kind == "living" else 0
+            score += handled if kind == "made" else 0
             scores.append((score, sense, table, cues))
         scores.sort(key=lambda x: -x[0])  # stable: on equal scores, living, made, food, person
         if scores[0][0] == scores[1][0]:
@@ -312,6 +318,10 @@ class Senses:
     def worn(self, synset: str) -> bool:
         """Clothing, headwear or a helmet (rules.json worn_roots)."""
         return synset in WORN or not WORN.isdisjoint(self.wn.ancestors(synset))
+
+    def worn_sense(self, word: Word) -> str | None:
+        """The word's first sense that is worn ("jacket" the garment), if any."""
+        return next((s for s in word.senses if self.worn(s)), None)
 
     def background(self, synset: str) -> bool:
         return not self.space.classes_for(synset) and (

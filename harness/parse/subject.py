@@ -2,13 +2,14 @@
 subject (or the predicate of "is a"), as rules the parser applies after finding the mentions."""
 from __future__ import annotations
 
-from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, COPULAS,
-                                   EVIDENCE_OPENERS, INVERSION_VERBS, MODALS, NEGATORS, QUANTITIES,
-                                   SUBJECT_WORDS, WEARING)
+from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, COPULAS, DRESSED,
+                                   EVIDENCE_OPENERS, INVERSION_VERBS, MODALS, NEGATORS,
+                                   PARTICIPLE_OPENERS, QUANTITIES, SUBJECT_WORDS, WEARING)
 from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
 
 PREDICATE_GAP = 4  # "is a", "is most likely a", "appears to be a"
+WEAR_GAP = 4  # "in a", "dressed in a black", "wearing a long white"
 
 def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
               trace: Trace | None) -> list[Mention]:
@@ -84,15 +85,28 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
          trace: Trace | None) -> list[Mention]:
     """What a person wears right after them ("a man in a blue helmet", "a girl in a white
     dress") is dropped when another thing follows: that thing, not the clothes, is what the
-    answer shows ("... is riding a mountain bike", "... playing the violin")."""
-    out, last = list(mentions), None
-    for k in range(len(mentions) - 2, 0, -1):
+    answer shows ("... is riding a mountain bike", "... playing the violin"). Wearing decides
+    senses too: the garment, not the book's jacket; the child, not the goat leather ("a kid in
+    a helmet"), when the word's more frequent sense is a person."""
+    out, last = mentions, None
+    for k in range(len(mentions) - 1, 0, -1):
         person, m = mentions[k - 1], mentions[k]
-        if person.rank != 3 or tokens[person.end] not in WEARING:
+        link, gap = tokens[person.end], tokens[person.end:m.start]
+        if (person.rank != 3 and person.word.wearer is None) or link not in WEARING or len(
+                gap) > WEAR_GAP or "," in gap or not COPULAS.isdisjoint(gap):
             continue
-        gap = tokens[person.end:m.start]
-        if not COPULAS.isdisjoint(gap) or not senses.worn(m.sense):
+        dressed = link in DRESSED  # "in", "wearing": what follows is worn; "with" may be held
+        garment = m.sense if senses.worn(m.sense) else (
+            senses.worn_sense(m.word) if dressed else None)
+        if garment is None or (person.rank != 3 and not dressed):
             continue
+        if person.rank != 3:
+            person.sense, person.rank = person.word.wearer, 3
+        if garment != m.sense:
+            m.sense, m.rank = garment, senses.rank(garment)
+        if trace:
+            trace.add("worn", "worn_roots, wearing_words: a person and what they wear",
+                      person=person.sense, worn=garment)
         if last is None:  # the last thing neither a person nor worn ("suit and tie"), once
             last = max((j for j, o in enumerate(mentions) if o.rank < 3 and not senses.worn(
                 o.sense)), default=-1)
@@ -100,7 +114,7 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
             if trace:
                 trace.add("worn", "worn_roots: what a person wears is their attribute",
                           skipped=" ".join(tokens[m.start:m.end]))
-            out.pop(k)
+            out = out[:k] + out[k + 1:]
     return out
 
 
@@ -110,8 +124,8 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
     at an inverted verb before an article ("On the table sits a teapot")."""
     first = tokens[0] if tokens else ""
-    if not (first in CLAUSE_OPENERS or (first.endswith(("ing", "ed")) and len(first) > 4
-                                         and mentions[0].start > 0)):
+    if not (first in CLAUSE_OPENERS or ((first.endswith(("ing", "ed")) and len(first) > 4 or
+                                          first in PARTICIPLE_OPENERS) and mentions[0].start > 0)):
         return mentions, False
     commas = [k for k, t in enumerate(tokens) if t == ","]
     end = commas[0] if commas else None
