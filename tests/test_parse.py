@@ -363,3 +363,25 @@ def test_explain_names_the_same_rule_under_any_hash_seed():
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("0", "1", "2", "3")}
     assert len(outs) == 1 and "refusal_cues" in outs.pop()
+
+
+def test_fast_tokenizer_equals_normalise_and_the_token_pattern():
+    """parser._words skips normalise for plain answers; it must give exactly the tokens the
+    slow path gives, on every labelled answer, realistic benchmark answers and edge cases."""
+    import sys as _sys
+    from pathlib import Path as _Path
+
+    from harness.parse.lexicon import TOKEN_RE, normalise
+    from harness.parse.parser import _words
+
+    _sys.path.insert(0, str(_Path(__file__).resolve().parents[1] / "benchmarks"))
+    from answers import answers
+
+    texts = [g.text for name in SETS for g in load_gold(name)]
+    texts += [t for _, t in answers(3000)]
+    texts += ["A close-up of a dog.", "Answer - tabby cat", "answer-dog", "-a bullet",
+              "A chocolate-glazed donut.", "An otter-like tail, a mink.", "3-legged stool",
+              "Close-up: a tick", "A T-shirt, a jersey.", "It's a cat-like fox.", "x-ray film",
+              "A rose-bed.", "well-known dog", "prediction - a mug", "A high-speed train!"]
+    for text in texts:
+        assert _words(text) == TOKEN_RE.findall(normalise(text)), text

@@ -14,9 +14,9 @@ match "refusal".
 from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, tables_for
-from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
-                                   NEGATORS, NON_NOUN_ENDINGS, REFUSAL_CUES, STOP, TOKEN_RE,
-                                   deletes, normalise, variants)
+from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, HYPHEN_ADJ_RE,
+                                   MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, PREFIX_RE, REFUSAL_CUES,
+                                   STOP, TOKEN_RE, deletes, normalise, variants)
 from harness.parse.phrases import PORTION_NEXT, UNUSUAL, find_phrase, portion, unusual
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
@@ -368,15 +368,22 @@ def _words(text: str) -> list[str]:
     a room.", "It's a cat, possibly a lynx."). normalise changes such a text only by strip() and
     lower() (no markup, JSON, bullet or prefix; one starting with a digit may be a list item and
     takes the slow path unless it is all words), and its tokens are its words and commas:
-    split() gives them without the regular expression's per-call cost."""
+    split() gives them without the regular expression's per-call cost. Hyphens between words
+    ("A close-up of a beetle") split words too, unless the answer starts with a prefix
+    ("Answer - ...") or holds a hyphenated -ed/-like adjective, which normalise rewrites."""
     core = text.rstrip(". !?")
     if core.isascii():
         flat = core.replace(" ", "")
         if flat.isalnum():
             return core.lower().split()
-        if flat.replace(",", "").replace(".", "").replace("'", "").isalnum() and not (
-                core[:1].isdigit()):
+        flat = flat.replace(",", "").replace(".", "").replace("'", "")
+        if flat.isalnum() and not core[:1].isdigit():
             return core.lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
+        if "-" in flat and flat.replace("-", "").isalnum() and core[:1].isalpha():
+            low = core.lower()  # "A close-up of ...": normalise would only drop an "Answer -"
+            if not (HYPHEN_ADJ_RE.search(low) or PREFIX_RE.match(low)):  # or join a -ed word
+                return low.replace(",", " , ").replace(".", " ").replace("'", " ").replace(
+                    "-", " ").split()
     return TOKEN_RE.findall(normalise(text))
 
 

@@ -100,13 +100,14 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
             senses.worn_sense(m.word) if dressed else None)
         if garment is None or (person.rank != 3 and not dressed):
             continue
+        if trace and (person.rank != 3 or garment != m.sense):
+            trace.add("worn", "dress_words, worn_roots: a person and what they wear",
+                      person=person.word.wearer if person.rank != 3 else person.sense,
+                      worn=garment)
         if person.rank != 3:
             person.sense, person.rank = person.word.wearer, 3
         if garment != m.sense:
             m.sense, m.rank = garment, senses.rank(garment)
-        if trace:
-            trace.add("worn", "worn_roots, wearing_words: a person and what they wear",
-                      person=person.sense, worn=garment)
         if last is None:  # the last thing neither a person nor worn ("suit and tie"), once
             last = max((j for j, o in enumerate(mentions) if o.rank < 3 and not senses.worn(
                 o.sense)), default=-1)
