@@ -16,7 +16,8 @@ EMPTY_PHRASES = tuple(sorted(dict.fromkeys(REFUSAL_PHRASES + VIEWER_PHRASES), ke
                              reverse=True))
 PHRASE_ENDS = frozenset(p[-1] for p in EMPTY_PHRASES)
 TURNS = CORRECTIONS | {p[-1] for p in CONCLUSIONS}  # "actually", "... points towards"
-UNUSUAL = PHRASE_ENDS | TURNS | NEGATORS
+AUX_ENDS = frozenset(p[-1] for p in NEGATED_AUX)  # "didn t", "cannot"
+UNUSUAL = PHRASE_ENDS | TURNS | NEGATORS | AUX_ENDS
 PORTION_NEXT = QUANTIFIERS | FILLED | {"of"}  # what can follow a container or portion word
 
 
@@ -28,9 +29,9 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
     actually a wine bottle", "... but the colour points towards a lime")."""
     if mentions and not PHRASE_ENDS.isdisjoint(tokens):
         mentions = _outside_phrases(tokens, mentions, trace)
-    if mentions and not NEGATORS.isdisjoint(tokens):
-        verbs = [m for m in mentions if m.start > 1 and tokens[m.start - 1] in ("t", "not")
-                 and tokens[m.start - 2] in NEGATED_AUX]
+    if mentions and not AUX_ENDS.isdisjoint(tokens):
+        verbs = [m for m in mentions if m.start and tokens[m.start - 1] in AUX_ENDS and any(
+            tokens[max(0, m.start - len(p)):m.start] == p for p in NEGATED_AUX)]
         if verbs:
             if trace:
                 trace.add("verb", "negated_auxiliaries: a word after a negated auxiliary is a "
