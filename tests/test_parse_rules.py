@@ -23,7 +23,8 @@ BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "claus
              "refusal_phrases", "british", "aliases", "not_short", "food_cues", "eating_verbs", "person_cues", "viewer_phrases",
              "modals", "concessions", "quantities", "evidence_openers", "subject_words", "wearing_words",
              "filled_words", "conclusion_phrases", "negated_auxiliaries", "participle_openers",
-             "handling_verbs", "dress_words"]
+             "handling_verbs", "dress_words", "pointing_phrases",
+             "subject_phrases", "subject_fillers"]
 
 
 def _texts() -> list[tuple[str, ...]]:

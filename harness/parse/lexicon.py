@@ -7,6 +7,7 @@ the way WordNet's morphy does, refusal cues and the cue words that tell living f
 """
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import unicodedata
@@ -28,6 +29,9 @@ QUANTIFIERS = words("quantifiers")
 CONNECTORS = words("connectors")
 CORRECTIONS = words("corrections")
 CONCLUSIONS = phrases("conclusion_phrases")
+POINTING = phrases("pointing_phrases")
+SUBJECT_PHRASES = phrases("subject_phrases")
+SUBJECT_FILLERS = phrases("subject_fillers")
 NEGATED_AUX = phrases("negated_auxiliaries")
 FILLED = words("filled_words")
 COORDINATORS = words("coordinators")
@@ -77,8 +81,10 @@ PREFIX_RE = re.compile(r"^\s*(" + "|".join(e for e, _ in entries("answer_prefixe
 SPECIAL_RE = re.compile(r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?inst\]|<image>", re.I)
 ROLE_RE = re.compile(r"\b(?:" + "|".join(e for e, _ in entries("role_labels")) + r")\s*:", re.I)
 # "Main object: a lace bonnet\nSetting: a porch": a line's key names a field, not the answer (one to
-# three words at the line's start, none an article or copula: not "There is a cat: ...").
-KEY_RE = re.compile(r"^[ \t]*(?!(?:[a-z]+ ){0,2}(?:a|an|the|is|are|this|it)\b)"
+# three words at the line's start, none an article or copula: not "There is a cat: ..."; nor a
+# conclusion, whose words are kept: "Final answer: dhole" after a list of options).
+KEY_RE = re.compile(r"^[ \t]*(?!(?:[a-z]+ ){0,2}(?:a|an|the|is|are|this|it)\b|(?:"
+                    + "|".join(" ".join(p) for p in CONCLUSIONS + POINTING) + r")[ \t]*:)"
                     r"[a-z]+(?: [a-z]+){0,2}[ \t]*:(?=[ \t]*[a-z])", re.I | re.M)  # not "cat: 0.8"
 # A hyphenated adjective in -ed or -like holds no noun of the answer ("chocolate-glazed donut",
 # "snow-capped mountains", "otter-like tail"): written as one word it matches no lemma on its own,
@@ -132,6 +138,17 @@ def fold_accents(text: str) -> str:
     """"consommé" -> "consomme", "crème brûlée" -> "creme brulee": WordNet's lemmas are ASCII
     (the tokenizer would split a word at an accented letter). Other scripts are kept."""
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def other_words() -> frozenset[str]:
+    """English words of 5+ letters that WordNet lists as adjectives, verbs or adverbs, inflected
+    (scripts/build_other_words.py): real words, which spelling correction leaves alone ("muddy"
+    is not "ruddy", "another" not "panther"). Read on first use: only a correction needs it."""
+    from harness.wordnet.graph import DATA
+
+    raw = (DATA / "wordnet_other_words.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(raw).decode("ascii").split())
 
 
 @lru_cache(maxsize=100_000)

@@ -16,11 +16,11 @@ from __future__ import annotations
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, HYPHEN_ADJ_RE,
                                    MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, PREFIX_RE, REFUSAL_CUES,
-                                   STOP, TOKEN_RE, deletes, normalise, variants)
+                                   STOP, TOKEN_RE, deletes, normalise, other_words, variants)
 from harness.parse.phrases import PORTION_NEXT, UNUSUAL, find_phrase, portion, unusual
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
-from harness.parse.subject import compounds, fronted, subject, worn
+from harness.parse.subject import compounds, fronted, is_negated, subject, worn
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -152,14 +152,17 @@ class Parser:
         return fixed or _NO_FIX
 
     def _correct(self, token: str) -> str | None:
-        """A misspelt class word (edit distance ~1), if exactly one candidate fits."""
+        """A misspelt class word (edit distance ~1), if exactly one candidate fits and the token
+        is no English word of another part of speech (lexicon.other_words)."""
         lem = self.lemmas
         if (len(token) < 5 or len(token) > lem.max_word or not token.isalpha() or
                 token in lem.vocab or token in STOP or token.endswith(NON_NOUN_ENDINGS) or
                 any(b in lem.vocab for b, _ in variants(token))):
             return None
         hits = set().union(*(lem.fuzzy.get(d, ()) for d in deletes(token)))
-        return hits.pop() if len(hits) == 1 else None
+        if len(hits) != 1 or token in other_words():  # a real word is no misspelling
+            return None
+        return hits.pop()
 
     # --- mentions ---------------------------------------------------------------------------
 
@@ -300,6 +303,10 @@ class Parser:
         negations = rare and not NEGATORS.isdisjoint(tokens)
         if rare:
             mentions = unusual(tokens, mentions, self.trace)
+        if negations and all(is_negated(tokens, m) for m in mentions):
+            if tr and mentions:
+                tr.add("negated", "negators: every thing the answer names is negated")
+            mentions = []  # "This is not a cat.", "not a wolf, not a fox": it names nothing
         if not mentions:
             cue = find_phrase(tokens, REFUSAL_CUES)
             if tr:

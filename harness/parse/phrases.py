@@ -5,8 +5,9 @@ a table of rules.json; most answers hold none of their words, which one set test
 """
 from __future__ import annotations
 
-from harness.parse.lexicon import (CONCLUSIONS, CORRECTIONS, FILLED, MATERIALS, NEGATED_AUX,
-                                   NEGATORS, QUANTIFIERS, REFUSAL_PHRASES, VIEWER_PHRASES)
+from harness.parse.lexicon import (CONCLUSIONS, COPULAS, CORRECTIONS, FILLED, MATERIALS,
+                                   NEGATED_AUX, NEGATORS, POINTING, QUANTIFIERS, REFUSAL_PHRASES,
+                                   SUBJECT_FILLERS, SUBJECT_PHRASES, VIEWER_PHRASES)
 from harness.parse.senses import Mention
 from harness.parse.trace import Trace
 
@@ -15,7 +16,7 @@ from harness.parse.trace import Trace
 EMPTY_PHRASES = tuple(sorted(dict.fromkeys(REFUSAL_PHRASES + VIEWER_PHRASES), key=len,
                              reverse=True))
 PHRASE_ENDS = frozenset(p[-1] for p in EMPTY_PHRASES)
-TURNS = CORRECTIONS | {p[-1] for p in CONCLUSIONS}  # "actually", "... points towards"
+TURNS = CORRECTIONS | {p[-1] for p in CONCLUSIONS + POINTING + SUBJECT_PHRASES}  # "actually"
 AUX_ENDS = frozenset(p[-1] for p in NEGATED_AUX)  # "didn t", "cannot"
 UNUSUAL = PHRASE_ENDS | TURNS | NEGATORS | AUX_ENDS
 PORTION_NEXT = QUANTIFIERS | FILLED | {"of"}  # what can follow a container or portion word
@@ -35,10 +36,11 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
         if verbs:
             if trace:
                 trace.add("verb", "negated_auxiliaries: a word after a negated auxiliary is a "
-                          "verb", words=[" ".join(tokens[m.start:m.end]) for m in verbs])
-            mentions = [m for m in mentions if m not in verbs]
+                          "verb", words=sorted({" ".join(tokens[m.start:m.end]) for m in verbs}))
+            dropped = set(map(id, verbs))  # linear in the answer, however many there are
+            mentions = [m for m in mentions if id(m) not in dropped]
     if not TURNS.isdisjoint(tokens):
-        fix = _last_turn(tokens)
+        fix = _last_turn(tokens, {m.end for m in mentions if m.rank == 0})
         if fix is not None and any(m.start > fix for m in mentions):
             if trace and any(m.start <= fix for m in mentions):
                 trace.add("turn", "corrections, conclusion_phrases: only the nouns after the "
@@ -58,31 +60,59 @@ def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],
     return keep
 
 
-def _last_turn(tokens: tuple[str, ...]) -> int | None:
-    """The index of the last token of the last correction word or conclusion phrase."""
+def _last_turn(tokens: tuple[str, ...], class_ends: set[int]) -> int | None:
+    """The index of the last token of the last correction word or conclusion phrase, or of the
+    copula after a subject phrase ("the main object here is ..."). Pointing
+    right after a class noun, or after "that"/"which", is literal: "a cannon points towards the
+    sea", "an arrow that points towards a church" (evidence is no class: "the colour points
+    towards a lime")."""
     last = None
     for k, t in enumerate(tokens):
         if t in CORRECTIONS:
             last = k
-        elif t in TURNS and any(p[-1] == t and k + 1 >= len(p) and tokens[k + 1 - len(p):k + 1]
-                                == p for p in CONCLUSIONS):
-            last = k
+        elif t in TURNS:
+            for p in CONCLUSIONS + POINTING + SUBJECT_PHRASES:
+                start = k + 1 - len(p)
+                if p[-1] == t and start >= 0 and tokens[start:k + 1] == p:
+                    if p in SUBJECT_PHRASES:  # the turn is the copula that follows
+                        cop = _copula_after(tokens, k + 1)
+                        last = last if cop is None else cop
+                    elif p not in POINTING or not (start in class_ends or (
+                            start and tokens[start - 1] in ("that", "which"))):
+                        last = k
+                    break
     return last
+
+
+def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
+    """The index of "is"/"are"/"was" at j after commas and rules.json subject_fillers, or None."""
+    while j < len(tokens):
+        if tokens[j] == ",":
+            j += 1
+            continue
+        filler = next((f for f in SUBJECT_FILLERS if tokens[j:j + len(f)] == f), None)
+        if filler is None:
+            break
+        j += len(filler)
+    return j if j < len(tokens) and tokens[j] in COPULAS and tokens[j] != "like" else None
 
 
 def portion(tokens: tuple[str, ...], i: int) -> bool:
     """Whether the one-word noun at i (not the last token) counts or holds what follows: "a
     group of meerkats", "a basket full of pomegranates", "a jar filled with honey", and a
     material before one ("a glass bowl of trifle"): rules.json quantifiers, filled_words,
-    materials."""
-    first, nxt = tokens[i], tokens[i + 1]
-    if first in MATERIALS and nxt in QUANTIFIERS and i + 2 < len(tokens) and portion(
-            tokens, i + 1):
+    materials. Looks two words ahead at most (no recursion over a run of such words)."""
+    if tokens[i] in QUANTIFIERS and _holds(tokens, i + 1):
         return True
-    if first not in QUANTIFIERS:
+    return tokens[i] in MATERIALS and tokens[i + 1] in QUANTIFIERS and _holds(tokens, i + 2)
+
+
+def _holds(tokens: tuple[str, ...], j: int) -> bool:
+    """Whether "of", "full of" or "filled with" starts at j."""
+    if j >= len(tokens):
         return False
-    return nxt == "of" or (nxt in FILLED and i + 2 < len(tokens) and tokens[i + 2] in (
-        "of", "with"))
+    return tokens[j] == "of" or (tokens[j] in FILLED and j + 1 < len(tokens) and tokens[
+        j + 1] in ("of", "with"))
 
 
 def find_phrase(tokens: tuple[str, ...], phrases) -> tuple[str, ...] | None:

@@ -10,7 +10,7 @@ mention is `ambiguous` and lists both.
 from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, relevant
-from harness.parse.lexicon import (ANIMAL_CUES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
+from harness.parse.lexicon import (ANIMAL_CUES, ARTICLES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
                                    BACKGROUND_ROOTS, EATING, FIRST_SENSE, FOOD, FOOD_CUES,
                                    HANDLING, MATERIALS, ORGANISM, PERSON, PERSON_CUES, PHYSICAL,
                                    SCENE, SHAPE, STOP, WORD_RE, WORN, stem)
@@ -33,7 +33,8 @@ class Word:
     frequent WordNet sense of the other kind (living or made) than the default, or None; multi:
     its relevant senses fall under 2+ classes (gloss words decide); contextual: conflict or
     multi; cue_only: a food conflict only cue words can decide; wearer: a more frequent sense
-    that is a person, taken when the word wears something ("a kid in a helmet")."""
+    that is a person, taken when the word wears something ("a kid in a helmet"), for a word
+    whose default is no class (a boxer in a Santa hat stays the dog)."""
 
     __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
                  "made", "food", "person", "conflict", "rival", "rule", "contextual", "cue_only",
@@ -84,8 +85,11 @@ class Senses:
             return True
         nxt = "" if tokens is None or m.end >= len(tokens) else tokens[m.end]  # None: any
         return m.rank == 2 and (not nxt or nxt in STOP and nxt != "of" or nxt.endswith(
-            ("ing", "ed"))) and not self.background(m.word.senses[0]) and SCENE.isdisjoint(
-            self.wn.ancestors(m.sense)) and m.sense not in SCENE
+            ("ing", "ed"))) and not self.background(m.word.senses[0]) and not self.scene(m.sense)
+
+    def scene(self, synset: str) -> bool:
+        """A place or scenery (rules.json scene_roots): a photo's setting."""
+        return synset in SCENE or not SCENE.isdisjoint(self.wn.ancestors(synset))
 
     def kind(self, synset: str) -> str | None:
         anc = self.wn.ancestors(synset)
@@ -134,7 +138,7 @@ class Senses:
         w.rank = self.rank(w.sense)
         w.living, w.made, w.food = (self._preferred(phys, w.relevant, k) for k in KINDS)
         w.person = self._person_first(phys, w.sense) if alias is None else None
-        w.wearer = None if w.rank == 3 or w.sense not in phys else next(
+        w.wearer = None if w.rank < 2 or w.rank == 3 or w.sense not in phys else next(
             (s for s in phys[:phys.index(w.sense)] if PERSON in self.wn.ancestors(s)), None)
         w.conflict = alias is None and sum(k is not None for k in (
             w.living, w.made, w.food, w.person)) > 1
@@ -258,7 +262,8 @@ class Senses:
         before = tokens[max(0, m.start - CUE_WINDOW):m.start]
         eaten = 0 if glosses else sum(t in EATING for t in before)  # "a girl eating a banana":
         # the banana is eaten (food), where "a mouse eating cheese" is the eater
-        handled = sum(t in HANDLING for t in before)  # "flying a kite": the toy
+        handled = sum(t in HANDLING and nxt in ARTICLES for t, nxt in zip(before, before[1:]))
+        # "flying a kite": the toy; not "a flying beetle", "a hawk flying overhead"
         scores = []
         for kind, sense, (table, cues) in zip(KINDS + ("person",),
                                               (w.living, w.made, w.food, w.person), tables):

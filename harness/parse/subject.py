@@ -9,7 +9,6 @@ from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
 
 PREDICATE_GAP = 4  # "is a", "is most likely a", "appears to be a"
-WEAR_GAP = 4  # "in a", "dressed in a black", "wearing a long white"
 
 def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
               trace: Trace | None) -> list[Mention]:
@@ -88,12 +87,12 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     answer shows ("... is riding a mountain bike", "... playing the violin"). Wearing decides
     senses too: the garment, not the book's jacket; the child, not the goat leather ("a kid in
     a helmet"), when the word's more frequent sense is a person."""
-    out, last = mentions, None
+    dropped, last = set(), None
     for k in range(len(mentions) - 1, 0, -1):
         person, m = mentions[k - 1], mentions[k]
         link, gap = tokens[person.end], tokens[person.end:m.start]
-        if (person.rank != 3 and person.word.wearer is None) or link not in WEARING or len(
-                gap) > WEAR_GAP or "," in gap or not COPULAS.isdisjoint(gap):
+        if (person.rank != 3 and person.word.wearer is None) or link not in WEARING or (
+                "," in gap or not COPULAS.isdisjoint(gap)):  # no noun is between them
             continue
         dressed = link in DRESSED  # "in", "wearing": what follows is worn; "with" may be held
         garment = m.sense if senses.worn(m.sense) else (
@@ -115,8 +114,8 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
             if trace:
                 trace.add("worn", "worn_roots: what a person wears is their attribute",
                           skipped=" ".join(tokens[m.start:m.end]))
-            out = out[:k] + out[k + 1:]
-    return out
+            dropped.add(k)
+    return [m for k, m in enumerate(mentions) if k not in dropped] if dropped else mentions
 
 
 def fronted(tokens: tuple[str, ...], mentions: list[Mention],
@@ -125,8 +124,8 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
     at an inverted verb before an article ("On the table sits a teapot")."""
     first = tokens[0] if tokens else ""
-    if not (first in CLAUSE_OPENERS or ((first.endswith(("ing", "ed")) and len(first) > 4 or
-                                          first in PARTICIPLE_OPENERS) and mentions[0].start > 0)):
+    if not (first in CLAUSE_OPENERS or (first.endswith(("ing", "ed")) and len(first) > 4 or
+                                        first in PARTICIPLE_OPENERS) and _participial(mentions)):
         return mentions, False
     commas = [k for k, t in enumerate(tokens) if t == ","]
     end = commas[0] if commas else None
@@ -151,6 +150,19 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
                        skipped=" ".join(tokens[: end + 1]))
     return rest, True
 
+def _participial(mentions: list[Mention]) -> bool:
+    """Whether a first word in -ing/-ed opens a participle clause ("Perched on a branch, ...",
+    "Filling most of the frame, ..."), not an adjective before its noun ("Sliced meatloaf with
+    ...") nor the first word of a lemma ("Swimming pool, ...")."""
+    first = mentions[0]
+    return (first.start > 0 or first.end == 1) and not any(m.start == 1 for m in mentions[:2])
+
+
+def is_negated(tokens: tuple[str, ...], m: Mention) -> bool:
+    """A negator within three words before the mention ("not a dog", "no cat", "isn't a fox")."""
+    return not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
+
+
 def subject(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention], lead: bool,
              negations: bool) -> int:
     """Index of the mention the answer is about: the first non-negated thing that is not
@@ -161,8 +173,7 @@ def subject(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention], le
         negated = None
         best = 0 if mentions[0].rank < 2 else _first_like(senses, tokens, mentions, lead)
     else:
-        negated = [not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
-                   for m in mentions]
+        negated = [is_negated(tokens, m) for m in mentions]
         best = min(range(len(mentions)), key=lambda k: (negated[k], mentions[k].rank >= 2,
                                                         mentions[k].rank == 3))
     rank = mentions[best].rank
