@@ -142,9 +142,9 @@ def fold_accents(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def other_words() -> frozenset[str]:
-    """English words of 5+ letters that WordNet lists as adjectives, verbs or adverbs, inflected
-    (scripts/build_other_words.py): real words, which spelling correction leaves alone ("muddy"
-    is not "ruddy", "another" not "panther"). Read on first use: only a correction needs it."""
+    """Common English words of 5+ letters that WordNet lists as adjectives, verbs or adverbs,
+    inflected (scripts/build_other_words.py): real words, which spelling correction leaves
+    alone ("another" is not "panther", "certain" not "curtain"). Read on first use."""
     from harness.wordnet.graph import DATA
 
     raw = (DATA / "wordnet_other_words.txt.gz").read_bytes()

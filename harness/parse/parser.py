@@ -20,7 +20,7 @@ from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, 
 from harness.parse.phrases import PORTION_NEXT, UNUSUAL, find_phrase, portion, unusual
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
-from harness.parse.subject import compounds, fronted, is_negated, subject, worn
+from harness.parse.subject import compounds, denied, fronted, subject, worn
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -303,7 +303,7 @@ class Parser:
         negations = rare and not NEGATORS.isdisjoint(tokens)
         if rare:
             mentions = unusual(tokens, mentions, self.trace)
-        if negations and all(is_negated(tokens, m) for m in mentions):
+        if negations and all(denied(tokens, m) for m in mentions):
             if tr and mentions:
                 tr.add("negated", "negators: every thing the answer names is negated")
             mentions = []  # "This is not a cat.", "not a wolf, not a fox": it names nothing

@@ -85,7 +85,8 @@ def _last_turn(tokens: tuple[str, ...], class_ends: set[int]) -> int | None:
 
 
 def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
-    """The index of "is"/"are"/"was" at j after commas and rules.json subject_fillers, or None."""
+    """The index of "is"/"are"/"was" at j after commas and rules.json subject_fillers, when a
+    predicate follows it (no participle), or None."""
     while j < len(tokens):
         if tokens[j] == ",":
             j += 1
@@ -94,7 +95,10 @@ def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
         if filler is None:
             break
         j += len(filler)
-    return j if j < len(tokens) and tokens[j] in COPULAS and tokens[j] != "like" else None
+    if j + 1 < len(tokens) and tokens[j] in COPULAS and tokens[j] != "like" and not tokens[
+            j + 1].endswith(("ing", "ed")):  # "is a ...", not "is hovering near a feeder"
+        return j
+    return None
 
 
 def portion(tokens: tuple[str, ...], i: int) -> bool:

@@ -124,8 +124,8 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
     at an inverted verb before an article ("On the table sits a teapot")."""
     first = tokens[0] if tokens else ""
-    if not (first in CLAUSE_OPENERS or (first.endswith(("ing", "ed")) and len(first) > 4 or
-                                        first in PARTICIPLE_OPENERS) and _participial(mentions)):
+    participle = first.endswith(("ing", "ed")) and len(first) > 4 or first in PARTICIPLE_OPENERS
+    if not (first in CLAUSE_OPENERS or participle and _participial(tokens, mentions)):
         return mentions, False
     commas = [k for k, t in enumerate(tokens) if t == ","]
     end = commas[0] if commas else None
@@ -150,17 +150,29 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
                        skipped=" ".join(tokens[: end + 1]))
     return rest, True
 
-def _participial(mentions: list[Mention]) -> bool:
+def _participial(tokens: tuple[str, ...], mentions: list[Mention]) -> bool:
     """Whether a first word in -ing/-ed opens a participle clause ("Perched on a branch, ...",
     "Filling most of the frame, ..."), not an adjective before its noun ("Sliced meatloaf with
-    ...") nor the first word of a lemma ("Swimming pool, ...")."""
+    ...") nor the first word of a lemma ("Swimming pool, ...") nor a noun named first
+    ("Moped, parked by a wall")."""
     first = mentions[0]
-    return (first.start > 0 or first.end == 1) and not any(m.start == 1 for m in mentions[:2])
+    return (first.start > 0 or first.end == 1 and tokens[1:2] != (",",)) and not any(
+        m.start == 1 for m in mentions[:2])
 
 
 def is_negated(tokens: tuple[str, ...], m: Mention) -> bool:
     """A negator within three words before the mention ("not a dog", "no cat", "isn't a fox")."""
     return not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
+
+
+def denied(tokens: tuple[str, ...], m: Mention) -> bool:
+    """The mention itself is denied: a negator right before it or before its article ("not a
+    cat", "no dogs", "isn't a fox"); not a hedge or an interjection before it ("Not sure.
+    Husky.", "No, a husky.", "no doubt a husky")."""
+    k = m.start - 1
+    if k >= 0 and tokens[k] in ARTICLES:
+        k -= 1
+    return k >= 0 and tokens[k] in NEGATORS
 
 
 def subject(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention], lead: bool,
