@@ -17,7 +17,8 @@ from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, HYPHEN_ADJ_RE,
                                    MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, PREFIX_RE, REFUSAL_CUES,
                                    STOP, TOKEN_RE, deletes, normalise, other_words, variants)
-from harness.parse.phrases import PORTION_NEXT, UNUSUAL, find_phrase, portion, unusual
+from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_phrase, portion,
+                                   unusual)
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
 from harness.parse.subject import compounds, denied, fronted, subject, worn
@@ -268,8 +269,8 @@ class Parser:
                 i += 1
                 continue
             end = i + word.n
-            if not (word.n == 1 and end < n and tokens[end] in PORTION_NEXT and portion(
-                    tokens, i)):
+            if not (word.n == 1 and end < n and tokens[end] in PORTION_NEXT and (
+                    first in PORTION_WORDS) and portion(tokens, i)):
                 found.append(Mention(i, end, word))
             i = end
         return found

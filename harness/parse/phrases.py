@@ -19,7 +19,11 @@ PHRASE_ENDS = frozenset(p[-1] for p in EMPTY_PHRASES)
 TURNS = CORRECTIONS | {p[-1] for p in CONCLUSIONS + POINTING + SUBJECT_PHRASES}  # "actually"
 AUX_ENDS = frozenset(p[-1] for p in NEGATED_AUX)  # "didn t", "cannot"
 UNUSUAL = PHRASE_ENDS | TURNS | NEGATORS | AUX_ENDS
+_ENDING: dict[str, list[tuple[str, ...]]] = {}  # last word -> the turn phrases ending with it
+for _p in CONCLUSIONS + POINTING + SUBJECT_PHRASES:
+    _ENDING.setdefault(_p[-1], []).append(_p)
 PORTION_NEXT = QUANTIFIERS | FILLED | {"of"}  # what can follow a container or portion word
+PORTION_WORDS = QUANTIFIERS | MATERIALS  # what can be one
 
 
 def unusual(tokens: tuple[str, ...], mentions: list[Mention],
@@ -40,7 +44,7 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
             dropped = set(map(id, verbs))  # linear in the answer, however many there are
             mentions = [m for m in mentions if id(m) not in dropped]
     if not TURNS.isdisjoint(tokens):
-        fix = _last_turn(tokens, {m.end for m in mentions if m.rank == 0})
+        fix = _last_turn(tokens, mentions)
         if fix is not None and any(m.start > fix for m in mentions):
             if trace and any(m.start <= fix for m in mentions):
                 trace.add("turn", "corrections, conclusion_phrases: only the nouns after the "
@@ -60,44 +64,61 @@ def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],
     return keep
 
 
-def _last_turn(tokens: tuple[str, ...], class_ends: set[int]) -> int | None:
+def _last_turn(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
     """The index of the last token of the last correction word or conclusion phrase, or of the
-    copula after a subject phrase ("the main object here is ..."). Pointing
-    right after a class noun, or after "that"/"which", is literal: "a cannon points towards the
-    sea", "an arrow that points towards a church" (evidence is no class: "the colour points
-    towards a lime")."""
-    last = None
-    for k, t in enumerate(tokens):
-        if t in CORRECTIONS:
-            last = k
-        elif t in TURNS:
-            for p in CONCLUSIONS + POINTING + SUBJECT_PHRASES:
-                start = k + 1 - len(p)
-                if p[-1] == t and start >= 0 and tokens[start:k + 1] == p:
-                    if p in SUBJECT_PHRASES:  # the turn is the copula that follows
-                        cop = _copula_after(tokens, k + 1)
-                        last = last if cop is None else cop
-                    elif p not in POINTING or not (start in class_ends or (
-                            start and tokens[start - 1] in ("that", "which"))):
-                        last = k
-                    break
-    return last
+    copula after a subject phrase ("the main object here is ..."). Pointing right after a class
+    noun, or after "that"/"which", is literal: "a cannon points towards the sea", "an arrow that
+    points towards a church" (evidence is no class: "the colour points towards a lime").
+    Each turn word present is looked for from the end by tuple.index (no loop over tokens)."""
+    n, rev, found = len(tokens), tokens[::-1], (-1, None)
+    for t in TURNS.intersection(tokens):
+        r = -1
+        while True:
+            try:
+                r = rev.index(t, r + 1)
+            except ValueError:
+                break
+            k = n - 1 - r
+            if k <= found[0]:
+                break
+            turn = _turn_at(tokens, k, t, mentions)
+            if turn is not None:
+                found = (k, turn)
+                break
+    return found[1]
+
+
+def _turn_at(tokens: tuple[str, ...], k: int, t: str, mentions: list[Mention]) -> int | None:
+    """The turn a correction word or a phrase ending at k makes, or None."""
+    if t in CORRECTIONS:
+        return k
+    for p in _ENDING.get(t, ()):
+        start = k + 1 - len(p)
+        if start < 0 or tokens[start:k + 1] != p:
+            continue
+        if p in SUBJECT_PHRASES:  # the turn is the copula that follows
+            return _copula_after(tokens, k + 1)
+        if p in POINTING and (start and tokens[start - 1] in ("that", "which") or any(
+                m.end == start and m.rank == 0 for m in mentions)):
+            return None
+        return k
+    return None
 
 
 def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
     """The index of "is"/"are"/"was" at j after commas and rules.json subject_fillers, when a
     predicate follows it (no participle), or None."""
-    while j < len(tokens):
+    n = len(tokens)
+    while j < n and tokens[j] not in COPULAS:
         if tokens[j] == ",":
             j += 1
             continue
         filler = next((f for f in SUBJECT_FILLERS if tokens[j:j + len(f)] == f), None)
         if filler is None:
-            break
+            return None
         j += len(filler)
-    if j + 1 < len(tokens) and tokens[j] in COPULAS and tokens[j] != "like" and not tokens[
-            j + 1].endswith(("ing", "ed")):  # "is a ...", not "is hovering near a feeder"
-        return j
+    if j + 1 < n and tokens[j] != "like" and not tokens[j + 1].endswith(("ing", "ed")):
+        return j  # "is a ...", not "is hovering near a feeder"
     return None
 
 

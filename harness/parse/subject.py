@@ -90,9 +90,10 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     dropped, last = set(), None
     for k in range(len(mentions) - 1, 0, -1):
         person, m = mentions[k - 1], mentions[k]
+        if person.rank != 3 and person.word.wearer is None:
+            continue
         link, gap = tokens[person.end], tokens[person.end:m.start]
-        if (person.rank != 3 and person.word.wearer is None) or link not in WEARING or (
-                "," in gap or not COPULAS.isdisjoint(gap)):  # no noun is between them
+        if link not in WEARING or "," in gap or not COPULAS.isdisjoint(gap):  # no noun between
             continue
         dressed = link in DRESSED  # "in", "wearing": what follows is worn; "with" may be held
         garment = m.sense if senses.worn(m.sense) else (
@@ -124,8 +125,9 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
     at an inverted verb before an article ("On the table sits a teapot")."""
     first = tokens[0] if tokens else ""
-    participle = first.endswith(("ing", "ed")) and len(first) > 4 or first in PARTICIPLE_OPENERS
-    if not (first in CLAUSE_OPENERS or participle and _participial(tokens, mentions)):
+    if first not in CLAUSE_OPENERS and not ((first.endswith(("ing", "ed")) and len(first) > 4
+                                             or first in PARTICIPLE_OPENERS) and _participial(
+                                                 tokens, mentions)):
         return mentions, False
     commas = [k for k, t in enumerate(tokens) if t == ","]
     end = commas[0] if commas else None
