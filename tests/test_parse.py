@@ -421,3 +421,17 @@ def test_spelling_correction_leaves_real_words_alone():
         assert parser._correct(typo) == fixed, typo
     assert parser_for().parse("Another dog in a field.").label == "dog"
     assert parser_for().parse("An envelop on a desk.").label == "envelope"
+
+
+@pytest.mark.parametrize("text,wnid", [
+    ("A close-up of a dark knot in a pine floorboard, surrounded by swirling wood grain.", None),
+    ("A knot in a rope on a sailing boat.", "n03627232"),                  # the class stays
+    ("A red and cream tram runs along tracks in a city street.", "n04335435"),  # one word: chance
+    ("A monitor displaying a spreadsheet on an office desk.", "n03782006"),  # near-synonyms
+])
+def test_another_senses_gloss_can_outweigh_the_class(text, wnid):
+    """Issue 17: the label space's preference never overrides context that points to another
+    sense. A class sense gives way when two more of the nearby words are in another sense's
+    WordNet gloss (data/rival_glosses.json.gz) than in the class's: the knot in wood."""
+    got = parser_for().parse(text)
+    assert got.wnid == wnid and (wnid or got.synset == "n15102712"), got
