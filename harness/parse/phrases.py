@@ -5,8 +5,9 @@ a table of rules.json; most answers hold none of their words, which one set test
 """
 from __future__ import annotations
 
-from harness.parse.lexicon import (CONCLUSIONS, COPULAS, CORRECTIONS, FILLED, MATERIALS,
-                                   NEGATED_AUX, NEGATORS, POINTING, QUANTIFIERS, REFUSAL_PHRASES,
+from harness.parse.lexicon import (ARTICLES, CONCLUSIONS, COPULAS, CORRECTIONS, FILLED, FOCUS,
+                                   FOCUS_FILLERS, INVERSION_VERBS, MATERIALS, NEGATED_AUX,
+                                   NEGATORS, POINTING, QUANTIFIERS, QUANTITIES, REFUSAL_PHRASES,
                                    SUBJECT_FILLERS, SUBJECT_PHRASES, VIEWER_PHRASES)
 from harness.parse.senses import Mention
 from harness.parse.trace import Trace
@@ -16,11 +17,12 @@ from harness.parse.trace import Trace
 EMPTY_PHRASES = tuple(sorted(dict.fromkeys(REFUSAL_PHRASES + VIEWER_PHRASES), key=len,
                              reverse=True))
 PHRASE_ENDS = frozenset(p[-1] for p in EMPTY_PHRASES)
-TURNS = CORRECTIONS | {p[-1] for p in CONCLUSIONS + POINTING + SUBJECT_PHRASES}  # "actually"
+TURN_PHRASES = CONCLUSIONS + POINTING + SUBJECT_PHRASES + FOCUS
+TURNS = CORRECTIONS | {p[-1] for p in TURN_PHRASES}  # "actually", "main object", "middle"
 AUX_ENDS = frozenset(p[-1] for p in NEGATED_AUX)  # "didn t", "cannot"
 UNUSUAL = PHRASE_ENDS | TURNS | NEGATORS | AUX_ENDS
 _ENDING: dict[str, list[tuple[str, ...]]] = {}  # last word -> the turn phrases ending with it
-for _p in CONCLUSIONS + POINTING + SUBJECT_PHRASES:
+for _p in TURN_PHRASES:
     _ENDING.setdefault(_p[-1], []).append(_p)
 PORTION_NEXT = QUANTIFIERS | FILLED | {"of"}  # what can follow a container or portion word
 PORTION_WORDS = QUANTIFIERS | MATERIALS  # what can be one
@@ -98,6 +100,8 @@ def _turn_at(tokens: tuple[str, ...], k: int, t: str, mentions: list[Mention]) -
             continue
         if p in SUBJECT_PHRASES:  # the turn is the copula that follows
             return _copula_after(tokens, k + 1)
+        if p in FOCUS:  # "In the middle [of the frame], two zebras ...", "... stands a bison"
+            return _focus_end(tokens, k + 1)
         if p in POINTING and (start and tokens[start - 1] in ("that", "which") or any(
                 m.end == start and m.rank == 0 for m in mentions)):
             return None
@@ -119,6 +123,23 @@ def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
         j += len(filler)
     if j + 1 < n and tokens[j] != "like" and not tokens[j + 1].endswith(("ing", "ed")):
         return j  # "is a ...", not "is hovering near a feeder"
+    return None
+
+
+def _focus_end(tokens: tuple[str, ...], j: int) -> int | None:
+    """The last token of a focus phrase and its fillers when a noun phrase (after a comma or
+    not) or an inverted verb follows ("In the middle, two zebras", "In the middle of the frame
+    stands a bison"), or None ("lying in the middle of the road", "in the middle, and ...")."""
+    filler = next((f for f in FOCUS_FILLERS if tokens[j:j + len(f)] == f), ())
+    j += len(filler)
+    last = j - 1
+    if j < len(tokens) and tokens[j] == ",":  # "In the middle, two zebras", not ", and its"
+        j += 1
+    elif j < len(tokens) and tokens[j] in INVERSION_VERBS:
+        return last
+    if j < len(tokens) and (tokens[j] in ARTICLES or tokens[j] in QUANTITIES or
+                            tokens[j].isdigit()):
+        return last
     return None
 
 

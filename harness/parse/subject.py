@@ -58,6 +58,9 @@ def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
     if not (m.word.n == 1 and tokens[m.start].endswith("s")):  # the caller checked "inflection"
         return False
     before = tokens[m.start - 1] if m.start else ""
+    if tokens[m.start] in INVERSION_VERBS and m.end < len(tokens) and tokens[m.end] in (
+            ARTICLES) and before not in ARTICLES:  # "..., stands a rocking chair"
+        return True
     if before and m.end < len(tokens) and tokens[m.end] in ARTICLES and (
             before not in ARTICLES and before not in QUANTITIES and not before.isdigit() and
             before != ","):  # "Bananas. A bunch ...": the answer, not a verb
