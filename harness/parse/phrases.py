@@ -1,7 +1,8 @@
 """Rules over an answer's words around its nouns, applied by the parser to the mentions it found:
 nouns inside a refusal or the viewer's side, verbs after a negated auxiliary, the nouns before a
-correction or a conclusion, and containers or portions that hold what follows them. Each rule is
-a table of rules.json; most answers hold none of their words, which one set test finds out.
+turn (a correction, a conclusion, a subject or focus phrase: "the main object here is ...", "In
+the middle, two zebras ..."), and containers or portions that hold what follows them. Each rule
+is a table of rules.json; most answers hold none of their words, which one set test finds out.
 """
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
             trace: Trace | None) -> list[Mention]:
     """Nouns inside a refusal phrase or the viewer's side name nothing ("as an AI language
     model", "smiling at the camera"), nor does a verb after a negated auxiliary ("didn't
-    load"); after a correction or a conclusion only the later nouns count ("a bottle...
-    actually a wine bottle", "... but the colour points towards a lime")."""
+    load"); after a turn only the later nouns count ("a bottle... actually a wine bottle",
+    "... but the colour points towards a lime", "the object in the foreground is ...")."""
     if mentions and not PHRASE_ENDS.isdisjoint(tokens):
         mentions = _outside_phrases(tokens, mentions, trace)
     if mentions and not AUX_ENDS.isdisjoint(tokens):
@@ -49,8 +50,9 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
         fix = _last_turn(tokens, mentions)
         if fix is not None and any(m.start > fix for m in mentions):
             if trace and any(m.start <= fix for m in mentions):
-                trace.add("turn", "corrections, conclusion_phrases: only the nouns after the "
-                          "last correction or conclusion count", word=tokens[fix])
+                trace.add("turn", "corrections, conclusion_phrases, pointing_phrases, "
+                          "subject_phrases, focus_phrases: only the nouns after the last turn "
+                          "count", word=tokens[fix])
             mentions = [m for m in mentions if m.start > fix]
     return mentions
 
