@@ -83,33 +83,6 @@ def build_baselines() -> None:
         shutil.copyfile(SRC / rel, BASELINES / Path(rel).name)
 
 
-def build_rival_glosses() -> None:
-    """Glosses of the senses that compete with a class sense of the same word ("switch" the
-    railway points beside the electric switch, "knot" in wood beside the tied one): the parser
-    weighs them against the answer's words (harness/parse/senses.py, Senses._by_gloss). Only
-    single-word lemmas with a sense at or below an ImageNet-1k class; the rest of WordNet's
-    glosses are not shipped."""
-    sys.path.insert(0, str(ROOT))
-    from harness.wordnet.graph import label_space, wordnet
-
-    wn, space = wordnet(), label_space("imagenet-1k")
-    gloss = dict(line.split("\t", 1) for line in gzip.decompress(
-        (SRC / "wordnet" / "gloss.txt.gz").read_bytes()).decode().splitlines())
-    out = {}
-    for key, ids in wn.lemmas.items():
-        senses = [wn.wnids[i] for i in ids]
-        if "_" in key or not any(space.classes_for(s) for s in senses):
-            continue
-        for s in senses:
-            if not space.classes_for(s) and not space.is_ancestor_of_class(s) and s in gloss:
-                out[s] = gloss[s].split("; \"")[0]  # the definition, not the examples
-    raw = json.dumps({"_about": "WordNet 3.0 glosses of senses that share a word with an "
-                      "ImageNet-1k class sense (see LICENSE-WordNet). Built by "
-                      "scripts/build_data.py.", "glosses": dict(sorted(out.items()))},
-                     separators=(",", ":")).encode()
-    (PKG_DATA / "rival_glosses.json.gz").write_bytes(gzip.compress(raw, 9, mtime=0))
-
-
 if __name__ == "__main__":
     PKG_DATA.mkdir(parents=True, exist_ok=True)
     build_classes()
@@ -117,5 +90,4 @@ if __name__ == "__main__":
     build_subsets()
     build_sample()
     build_baselines()
-    build_rival_glosses()
     print(f"wrote {PKG_DATA}, {SAMPLE_DIR}, {BASELINES}")

@@ -12,8 +12,6 @@ which the garbage collector does not walk.
 """
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -26,8 +24,6 @@ from harness.parse.rules import RULES_FILE, words
 from harness.wordnet.graph import DATA, LabelSpace, clip_names, imagenet_classes, wordnet
 from harness.resources import cached_build
 
-RIVALS_FILE = DATA / "rival_glosses.json.gz"
-
 NOT_SHORT = words("not_short")
 KEEP_CACHED = 8  # table files kept on disk (~4 MB each), newest first
 
@@ -39,7 +35,6 @@ class Lemmas:
     prefixes: frozenset[str]  # "ice", "ice_cream": word runs that start a longer usable key
     fuzzy: dict[str, tuple[str, ...]]  # delete-1 neighbourhood -> class words (>= 5 letters)
     glosses: dict[str, frozenset[str]]  # class -> stemmed words of its gloss and hypernym names
-    rivals: dict[str, frozenset[str]]  # a sense sharing a word with a class -> its gloss's words
     aliases: dict[str, str]  # key -> the synset it means first (lexicon.ALIASES)
     clip_keys: dict[str, str]  # key of a class's (unique) CLIP name -> that class
     short: frozenset[str]  # two-letter keys that name a class ("ox", "rv", "tv")
@@ -58,7 +53,6 @@ class Lemmas:
             prefixes=_prefixes(lookup, space),
             fuzzy={d: tuple(sorted(ws)) for d, ws in fuzzy.items()},
             glosses=_glosses(space),
-            rivals=_rivals(),
             aliases={lemma_key(name): wnid for name, wnid in ALIASES.items()},
             clip_keys={k: w for k, w in names if uses[k] == 1},
             short=frozenset(k for k, senses in lookup.items() if len(k) < 3 and k not in STOP
@@ -137,15 +131,6 @@ def _glosses(space: LabelSpace) -> dict[str, set[str]]:
     return out
 
 
-def _rivals() -> dict[str, frozenset[str]]:
-    """Stemmed gloss words of the senses that share a word with a class sense (shipped in
-    data/rival_glosses.json.gz by scripts/build_data.py): "switch" the railway points, "knot"
-    in wood. Senses.in_context weighs them against the answer's words."""
-    raw = json.loads(gzip.decompress(RIVALS_FILE.read_bytes()))["glosses"]
-    return {s: frozenset(stem(w) for w in WORD_RE.findall(g.lower()) if w not in STOP and
-                         len(w) > 2) for s, g in raw.items()}
-
-
 _TABLES: dict[tuple[str, ...], Lemmas] = {}
 
 
@@ -157,7 +142,6 @@ def tables_for(space: LabelSpace) -> Lemmas:
         here = Path(__file__).parent
         sources = [(DATA / "wordnet.json.gz").read_bytes(),
                    (DATA / "imagenet_classes.json").read_bytes(), RULES_FILE.read_bytes(),
-                   RIVALS_FILE.read_bytes(),
                    *(p.read_bytes() for p in (Path(__file__), here / "lexicon.py",
                                               here / "rules.py", here.parent / "wordnet" /
                                               "graph.py")),  # the code that shapes them

@@ -6,11 +6,10 @@ find noun mentions by longest match over all WordNet noun lemmas (plus CLIP clas
 aliases; rules.json), undo plurals/inflections and British spellings, keep physical things only
 (a photo shows no abstractions), pass over containers and portions ("a basket full of ..."),
 drop nouns of refusal phrases, verbs after negated auxiliaries and nouns before a correction or
-conclusion, focus and subject phrases (phrases.py), pick each mention's sense (context cue
-words first, another sense's WordNet gloss, then the label space), join compounds, settle what a
-person wears, skip a fronted phrase ("Next to a keyboard, a gecko ..."), choose the answer's
-subject; with no physical noun left, or every one denied, a refusal cue makes the match
-"refusal".
+conclusion and subject phrases (phrases.py), pick each mention's sense (context cue words
+first, then the label space), join compounds, settle what a person wears, skip a fronted phrase
+("Next to a keyboard, a gecko ..."), choose the answer's subject; with no physical noun left, or
+every one denied, a refusal cue makes the match "refusal".
 """
 from __future__ import annotations
 

@@ -1,14 +1,13 @@
 """Rules over an answer's words around its nouns, applied by the parser to the mentions it found:
 nouns inside a refusal or the viewer's side, verbs after a negated auxiliary, the nouns before a
-turn (a correction, a conclusion, a subject or focus phrase: "the main object here is ...", "In
-the middle, two zebras ..."), and containers or portions that hold what follows them. Each rule
-is a table of rules.json; most answers hold none of their words, which one set test finds out.
+turn (a correction, a conclusion, a subject phrase: "the main object here is ..."), and
+containers or portions that hold what follows them. Each rule is a table of rules.json; most
+answers hold none of their words, which one set test finds out.
 """
 from __future__ import annotations
 
-from harness.parse.lexicon import (ARTICLES, CONCLUSIONS, COPULAS, CORRECTIONS, FILLED, FOCUS,
-                                   FOCUS_FILLERS, INVERSION_VERBS, MATERIALS, NEGATED_AUX,
-                                   NEGATORS, POINTING, QUANTIFIERS, QUANTITIES, REFUSAL_PHRASES,
+from harness.parse.lexicon import (CONCLUSIONS, COPULAS, CORRECTIONS, FILLED, MATERIALS,
+                                   NEGATED_AUX, NEGATORS, POINTING, QUANTIFIERS, REFUSAL_PHRASES,
                                    SUBJECT_FILLERS, SUBJECT_PHRASES, VIEWER_PHRASES)
 from harness.parse.senses import Mention
 from harness.parse.trace import Trace
@@ -18,13 +17,14 @@ from harness.parse.trace import Trace
 EMPTY_PHRASES = tuple(sorted(dict.fromkeys(REFUSAL_PHRASES + VIEWER_PHRASES), key=len,
                              reverse=True))
 PHRASE_ENDS = frozenset(p[-1] for p in EMPTY_PHRASES)
-TURN_PHRASES = CONCLUSIONS + POINTING + SUBJECT_PHRASES + FOCUS
-TURNS = CORRECTIONS | {p[-1] for p in TURN_PHRASES}  # "actually", "main object", "middle"
+TURN_PHRASES = CONCLUSIONS + POINTING + SUBJECT_PHRASES
+TURNS = CORRECTIONS | {p[-1] for p in TURN_PHRASES}  # "actually", "main object"
 AUX_ENDS = frozenset(p[-1] for p in NEGATED_AUX)  # "didn t", "cannot"
 UNUSUAL = PHRASE_ENDS | TURNS | NEGATORS | AUX_ENDS
 _ENDING: dict[str, list[tuple[str, ...]]] = {}  # last word -> the turn phrases ending with it
 for _p in TURN_PHRASES:
     _ENDING.setdefault(_p[-1], []).append(_p)
+_POINTING_ENDS = frozenset(p[-1] for p in POINTING)
 PORTION_NEXT = QUANTIFIERS | FILLED | {"of"}  # what can follow a container or portion word
 PORTION_WORDS = QUANTIFIERS | MATERIALS  # what can be one
 
@@ -51,8 +51,8 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
         if fix is not None and any(m.start > fix for m in mentions):
             if trace and any(m.start <= fix for m in mentions):
                 trace.add("turn", "corrections, conclusion_phrases, pointing_phrases, "
-                          "subject_phrases, focus_phrases: only the nouns after the last turn "
-                          "count", word=tokens[fix])
+                          "subject_phrases: only the nouns after the last turn count",
+                          word=tokens[fix])
             mentions = [m for m in mentions if m.start > fix]
     return mentions
 
@@ -75,6 +75,7 @@ def _last_turn(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
     points towards a church" (evidence is no class: "the colour points towards a lime").
     Each turn word present is looked for from the end by tuple.index (no loop over tokens)."""
     n, rev, found = len(tokens), tokens[::-1], (-1, None)
+    class_ends: set[int] | None = None  # where a class noun ends, for literal pointing
     for t in TURNS.intersection(tokens):
         r = -1
         while True:
@@ -85,14 +86,16 @@ def _last_turn(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
             k = n - 1 - r
             if k <= found[0]:
                 break
-            turn = _turn_at(tokens, k, t, mentions)
+            if class_ends is None and t in _POINTING_ENDS:
+                class_ends = {m.end for m in mentions if m.rank == 0}
+            turn = _turn_at(tokens, k, t, class_ends)
             if turn is not None:
                 found = (k, turn)
                 break
     return found[1]
 
 
-def _turn_at(tokens: tuple[str, ...], k: int, t: str, mentions: list[Mention]) -> int | None:
+def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | None) -> int | None:
     """The turn a correction word or a phrase ending at k makes, or None."""
     if t in CORRECTIONS:
         return k
@@ -102,10 +105,8 @@ def _turn_at(tokens: tuple[str, ...], k: int, t: str, mentions: list[Mention]) -
             continue
         if p in SUBJECT_PHRASES:  # the turn is the copula that follows
             return _copula_after(tokens, k + 1)
-        if p in FOCUS:  # "In the middle [of the frame], two zebras ...", "... stands a bison"
-            return _focus_end(tokens, k + 1)
-        if p in POINTING and (start and tokens[start - 1] in ("that", "which") or any(
-                m.end == start and m.rank == 0 for m in mentions)):
+        if p in POINTING and (start and tokens[start - 1] in ("that", "which") or (
+                class_ends and start in class_ends)):
             return None
         return k
     return None
@@ -125,23 +126,6 @@ def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
         j += len(filler)
     if j + 1 < n and tokens[j] != "like" and not tokens[j + 1].endswith(("ing", "ed")):
         return j  # "is a ...", not "is hovering near a feeder"
-    return None
-
-
-def _focus_end(tokens: tuple[str, ...], j: int) -> int | None:
-    """The last token of a focus phrase and its fillers when a noun phrase (after a comma or
-    not) or an inverted verb follows ("In the middle, two zebras", "In the middle of the frame
-    stands a bison"), or None ("lying in the middle of the road", "in the middle, and ...")."""
-    filler = next((f for f in FOCUS_FILLERS if tokens[j:j + len(f)] == f), ())
-    j += len(filler)
-    last = j - 1
-    if j < len(tokens) and tokens[j] == ",":  # "In the middle, two zebras", not ", and its"
-        j += 1
-    elif j < len(tokens) and tokens[j] in INVERSION_VERBS:
-        return last
-    if j < len(tokens) and (tokens[j] in ARTICLES or tokens[j] in QUANTITIES or
-                            tokens[j].isdigit()):
-        return last
     return None
 
 

@@ -24,9 +24,6 @@ ALL_CUES = ANIMAL_CUES | ARTIFACT_CUES | FOOD_CUES | PERSON_CUES
 PEOPLE_CUES = ANIMAL_CUES | PERSON_CUES  # a living sense that is a person ("a pitcher")
 CUE_WINDOW = 5  # words either side of a mention that can decide living vs made
 CONTEXT_WINDOW = 40  # words either side used for class glosses (keeps 1 MB answers linear)
-GLOSS_WINDOW = 12  # words either side weighed against another sense's gloss (_by_gloss)
-GLOSS_MIN = 2  # shared words more than the class's it takes to leave the class sense
-RIVAL_DEPTH = 5  # a common hypernym this deep makes two senses too close for their glosses
 
 
 class Word:
@@ -37,13 +34,11 @@ class Word:
     its relevant senses fall under 2+ classes (gloss words decide); contextual: conflict or
     multi; cue_only: a food conflict only cue words can decide; wearer: a more frequent sense
     that is a person, taken when the word wears something ("a kid in a helmet"), for a word
-    whose default is no class (a boxer in a Santa hat stays the dog); others: the physical senses
-    beside a class default that the label space cannot score, whose glosses are shipped (the
-    answer's words may point to them: "a railway switch")."""
+    whose default is no class (a boxer in a Santa hat stays the dog)."""
 
     __slots__ = ("n", "senses", "how", "key", "relevant", "multi", "sense", "rank", "living",
                  "made", "food", "person", "conflict", "rival", "rule", "contextual", "cue_only",
-                 "wearer", "others")
+                 "wearer")
 
     def __init__(self, n: int, how: str, base: Word | None = None) -> None:
         self.n, self.how = n, how
@@ -72,8 +67,6 @@ class Senses:
         self._ranks: dict[str, int] = {}
         self._about: dict[str, tuple] = {}
         self._kinds: dict[str, frozenset[str]] = {}  # sense -> _kind_words(sense)
-        self._rivals: dict[str, frozenset[str]] = {}  # sense -> _rival_words(sense)
-        self._others: dict[str, frozenset[str]] = {}  # lemma key -> its others' words
 
     def relevant(self, synset: str) -> bool:
         return relevant(self.space, synset)
@@ -158,11 +151,7 @@ class Senses:
             other)) else None
         # food conflicts are decided by cue words alone: nothing to do in an answer without any
         w.cue_only = w.conflict and w.food is not None and w.rival is None and not w.multi
-        w.others = tuple(s for s in phys if s != w.sense and s in self.lemmas.rivals and not
-                         self.relevant(s) and self._apart(s, w.sense)) if (
-            w.rank == 0 and alias is None) else ()
-        w.contextual = (w.conflict and not w.cue_only) or w.multi or bool(w.others)  # in_context
-        # has work to do
+        w.contextual = (w.conflict and not w.cue_only) or w.multi  # in_context has work to do
         return w
 
     def _plain(self, phys: list[str], key: str) -> str:
@@ -254,11 +243,6 @@ class Senses:
                 if stems is None:  # context words, stemmed once per answer
                     stems = [stem(t) if t not in STOP and len(t) > 2 else "" for t in tokens]
                 self._disambiguate(m, stems, trace)
-            if w.others and not decided and m.rank == 0 and not self._others_words(
-                    w).isdisjoint(tokens[max(0, m.start - GLOSS_WINDOW):m.end + GLOSS_WINDOW]):
-                if stems is None:  # a word as written in another sense's gloss: weigh them
-                    stems = [stem(t) if t not in STOP and len(t) > 2 else "" for t in tokens]
-                self._by_gloss(m, stems, trace)
 
     def _by_cues(self, m, tokens, inside: set[int]):
         """(sense, cue table, cues, words near) of the kind whose cue words (rules.json) and, for
@@ -295,44 +279,6 @@ class Senses:
         if scores[0][0] == scores[1][0]:
             return None
         return (*scores[0][1:], near)
-
-    def _by_gloss(self, m, stems: list[str], trace) -> None:
-        """A class sense gives way to another sense of the word when GLOSS_MIN more of the
-        answer's nearby words are in that sense's gloss or hypernyms than in the class's ("a
-        railway switch where the tracks split ... rails": the points, not the electric switch;
-        "a knot in a pine floorboard ... wood grain": the wood knot, not the tied one). One
-        word more is chance ("a tram runs along tracks" stays the streetcar)."""
-        near = set(stems[max(0, m.start - GLOSS_WINDOW):m.start])
-        near.update(stems[m.end:m.end + GLOSS_WINDOW])
-        near.discard("")
-        own = len(near & self._kind_words(m.sense))
-        score, sense = max((len(near & self._rival_words(s)), s) for s in m.word.others)
-        if score >= own + GLOSS_MIN:
-            m.sense, m.rank = sense, self.rank(sense)
-            if trace:
-                trace.add("context", "the gloss of another sense shares more of the answer's "
-                          "words than the class's", synset=sense, name=self.wn.name(sense),
-                          words=sorted(near & self._rival_words(sense)))
-
-    def _apart(self, a: str, b: str) -> bool:
-        """Whether two senses share no hypernym below RIVAL_DEPTH: the railway points and the
-        electric switch, the knot in wood and the tied one; not a monitor and a CRT display,
-        which a gloss cannot tell apart."""
-        wn = self.wn
-        common = (wn.ancestors(a) | {a}) & (wn.ancestors(b) | {b})
-        return all(wn.depth(c) < RIVAL_DEPTH for c in common)
-
-    def _others_words(self, w: Word) -> frozenset[str]:
-        got = self._others.get(w.key)
-        if got is None:
-            got = self._others[w.key] = frozenset().union(*map(self._rival_words, w.others))
-        return got
-
-    def _rival_words(self, synset: str) -> frozenset[str]:
-        got = self._rivals.get(synset)
-        if got is None:
-            got = self._rivals[synset] = self.lemmas.rivals[synset] | self._kind_words(synset)
-        return got
 
     def _kind_words(self, synset: str) -> frozenset[str]:
         """Stemmed words of a sense's gloss (classes) and hypernym names below the top levels:
