@@ -24,7 +24,7 @@ BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "claus
              "modals", "concessions", "quantities", "evidence_openers", "subject_words", "wearing_words",
              "filled_words", "conclusion_phrases", "negated_auxiliaries", "participle_openers",
              "handling_verbs", "dress_words", "pointing_phrases",
-             "subject_phrases", "subject_fillers"]
+             "subject_phrases", "subject_fillers", "contraction_stems"]
 
 
 def _texts() -> list[tuple[str, ...]]:

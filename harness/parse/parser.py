@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, HYPHEN_ADJ_RE,
-                                   MAX_NGRAM, NEGATORS, NON_NOUN_ENDINGS, PREFIX_RE, REFUSAL_CUES,
+                                   MAX_NGRAM, NON_NOUN_ENDINGS, PREFIX_RE, REFUSAL_CUES,
                                    STOP, TOKEN_RE, deletes, normalise, other_words, variants)
 from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_phrase, portion,
                                    unusual)
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
-from harness.parse.subject import compounds, denied, fronted, subject, worn
+from harness.parse.subject import compounds, denied, fronted, has_negator, subject, worn
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -301,7 +301,7 @@ class Parser:
             for m in mentions:
                 tr.mention(" ".join(tokens[m.start:m.end]), m.word, self.senses)
         rare = not UNUSUAL.isdisjoint(tokens)  # rules.json phrase tables (phrases.py)
-        negations = rare and not NEGATORS.isdisjoint(tokens)
+        negations = rare and has_negator(tokens)  # not the "t" of "T-shirt"
         if rare:
             mentions = unusual(tokens, mentions, self.trace)
         if negations and all(denied(tokens, m) for m in mentions):

@@ -2,13 +2,15 @@
 subject (or the predicate of "is a"), as rules the parser applies after finding the mentions."""
 from __future__ import annotations
 
-from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, COPULAS, DRESSED,
+from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, CONTRACTION_STEMS,
+                                   COPULAS, DRESSED,
                                    EVIDENCE_OPENERS, INVERSION_VERBS, MODALS, NEGATORS,
                                    PARTICIPLE_OPENERS, QUANTITIES, SUBJECT_WORDS, WEARING)
 from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
 
 PREDICATE_GAP = 4  # "is a", "is most likely a", "appears to be a"
+WORD_NEGATORS = NEGATORS - {"t"}  # "t" negates only after a contraction stem
 
 def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
               trace: Trace | None) -> list[Mention]:
@@ -165,9 +167,22 @@ def _participial(tokens: tuple[str, ...], mentions: list[Mention]) -> bool:
         m.start == 1 for m in mentions[:2])
 
 
+def negator_at(tokens: tuple[str, ...], k: int) -> bool:
+    """A negator, counting "t" only after a contraction stem ("isn't", not "T-shirt")."""
+    t = tokens[k]
+    return t in NEGATORS and (t != "t" or k > 0 and tokens[k - 1] in CONTRACTION_STEMS)
+
+
+def has_negator(tokens: tuple[str, ...]) -> bool:
+    """Whether the answer holds a negator (negator_at) anywhere."""
+    if not WORD_NEGATORS.isdisjoint(tokens):
+        return True
+    return "t" in tokens and any(negator_at(tokens, k) for k, t in enumerate(tokens) if t == "t")
+
+
 def is_negated(tokens: tuple[str, ...], m: Mention) -> bool:
     """A negator within three words before the mention ("not a dog", "no cat", "isn't a fox")."""
-    return not NEGATORS.isdisjoint(tokens[max(0, m.start - 3):m.start])
+    return any(negator_at(tokens, k) for k in range(max(0, m.start - 3), m.start))
 
 
 def denied(tokens: tuple[str, ...], m: Mention) -> bool:
@@ -177,7 +192,7 @@ def denied(tokens: tuple[str, ...], m: Mention) -> bool:
     k = m.start - 1
     if k >= 0 and tokens[k] in ARTICLES:
         k -= 1
-    return k >= 0 and tokens[k] in NEGATORS
+    return k >= 0 and negator_at(tokens, k)
 
 
 def subject(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention], lead: bool,
