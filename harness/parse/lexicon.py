@@ -14,7 +14,7 @@ import unicodedata
 from functools import lru_cache
 
 from harness.parse.rules import entries, mapping, phrases, words
-from harness.wordnet.graph import wordnet
+from harness.wordnet.graph import DATA, wordnet
 
 MAX_NGRAM = 6
 THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
@@ -146,8 +146,6 @@ def other_words() -> frozenset[str]:
     """Common English words of 5+ letters that WordNet lists as adjectives, verbs or adverbs,
     inflected (scripts/build_other_words.py): real words, which spelling correction leaves
     alone ("another" is not "panther", "certain" not "curtain"). Read on first use."""
-    from harness.wordnet.graph import DATA
-
     raw = (DATA / "wordnet_other_words.txt.gz").read_bytes()
     return frozenset(gzip.decompress(raw).decode("ascii").split())
 

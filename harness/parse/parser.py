@@ -395,8 +395,6 @@ def _words(text: str) -> list[str]:
     return TOKEN_RE.findall(normalise(text))
 
 
-
-
 _PARSERS: dict[tuple[str, ...], Parser] = {}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, relevant
 from harness.parse.lexicon import (ANIMAL_CUES, ARTICLES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
-                                   BACKGROUND_ROOTS, EATING, FIRST_SENSE, FOOD, FOOD_CUES,
+                                   EATING, FIRST_SENSE, FOOD, FOOD_CUES,
                                    HANDLING, MATERIALS, ORGANISM, PERSON, PERSON_CUES, PHYSICAL,
                                    SCENE, SHAPE, STOP, WORD_RE, WORN, stem)
 from harness.parse.lexicon import key as lemma_key
@@ -89,7 +89,11 @@ class Senses:
 
     def scene(self, synset: str) -> bool:
         """A place or scenery (rules.json scene_roots): a photo's setting."""
-        return synset in SCENE or not SCENE.isdisjoint(self.wn.ancestors(synset))
+        return self._under(SCENE, synset)
+
+    def _under(self, roots: frozenset[str], synset: str) -> bool:
+        """The synset is one of the roots or below one."""
+        return synset in roots or not roots.isdisjoint(self.wn.ancestors(synset))
 
     def kind(self, synset: str) -> str | None:
         anc = self.wn.ancestors(synset)
@@ -322,15 +326,14 @@ class Senses:
 
     def worn(self, synset: str) -> bool:
         """Clothing, headwear or a helmet (rules.json worn_roots)."""
-        return synset in WORN or not WORN.isdisjoint(self.wn.ancestors(synset))
+        return self._under(WORN, synset)
 
     def worn_sense(self, word: Word) -> str | None:
         """The word's first sense that is worn ("jacket" the garment), if any."""
         return next((s for s in word.senses if self.worn(s)), None)
 
     def background(self, synset: str) -> bool:
-        return not self.space.classes_for(synset) and (
-            synset in BACKGROUND_ROOTS or bool(self.wn.ancestors(synset) & BACKGROUND))
+        return not self.space.classes_for(synset) and self._under(BACKGROUND, synset)
 
     def rank(self, synset: str) -> int:
         """0: a class or under one; 1: a hypernym of classes; 2: other nouns; 3: people and

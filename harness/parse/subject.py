@@ -12,6 +12,7 @@ from harness.parse.trace import Trace
 PREDICATE_GAP = 4  # "is a", "is most likely a", "appears to be a"
 WORD_NEGATORS = NEGATORS - {"t"}  # "t" negates only after a contraction stem
 
+
 def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
               trace: Trace | None) -> list[Mention]:
     """Adjacent nouns form one ("computer monitor", "Labrador puppy", "pinwheel toy"):
@@ -130,9 +131,7 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
     at an inverted verb before an article ("On the table sits a teapot")."""
     first = tokens[0] if tokens else ""
-    if first not in CLAUSE_OPENERS and not ((first.endswith(("ing", "ed")) and len(first) > 4
-                                             or first in PARTICIPLE_OPENERS) and _participial(
-                                                 tokens, mentions)):
+    if first not in CLAUSE_OPENERS and not _participial(tokens, mentions):
         return mentions, False
     commas = [k for k, t in enumerate(tokens) if t == ","]
     end = commas[0] if commas else None
@@ -157,11 +156,15 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
                        skipped=" ".join(tokens[: end + 1]))
     return rest, True
 
+
 def _participial(tokens: tuple[str, ...], mentions: list[Mention]) -> bool:
-    """Whether a first word in -ing/-ed opens a participle clause ("Perched on a branch, ...",
-    "Filling most of the frame, ..."), not an adjective before its noun ("Sliced meatloaf with
-    ...") nor the first word of a lemma ("Swimming pool, ...") nor a noun named first
-    ("Moped, parked by a wall")."""
+    """Whether the first word is a participle (-ing/-ed, rules.json participle_openers) opening
+    a clause ("Perched on a branch, ...", "Filling most of the frame, ..."), not an adjective
+    before its noun ("Sliced meatloaf with ...") nor the first word of a lemma ("Swimming pool,
+    ...") nor a noun named first ("Moped, parked by a wall")."""
+    word = tokens[0]
+    if not (word.endswith(("ing", "ed")) and len(word) > 4 or word in PARTICIPLE_OPENERS):
+        return False
     first = mentions[0]
     return (first.start > 0 or first.end == 1 and tokens[1:2] != (",",)) and not any(
         m.start == 1 for m in mentions[:2])
