@@ -398,13 +398,12 @@ def test_explain_names_the_same_rule_under_any_hash_seed():
 
 
 def test_fast_tokenizer_equals_normalise_and_the_token_pattern():
-    """parser._words skips normalise for plain answers; it must give exactly the tokens the
+    """lexicon.tokenize skips normalise for plain answers; it must give exactly the tokens the
     slow path gives, on every labelled answer, realistic benchmark answers and edge cases."""
     import sys as _sys
     from pathlib import Path as _Path
 
-    from harness.parse.lexicon import TOKEN_RE, normalise
-    from harness.parse.parser import _words
+    from harness.parse.lexicon import TOKEN_RE, normalise, tokenize
 
     _sys.path.insert(0, str(_Path(__file__).resolve().parents[1] / "benchmarks"))
     from answers import answers
@@ -416,7 +415,7 @@ def test_fast_tokenizer_equals_normalise_and_the_token_pattern():
               "Close-up: a tick", "A T-shirt, a jersey.", "It's a cat-like fox.", "x-ray film",
               "A rose-bed.", "well-known dog", "prediction - a mug", "A high-speed train!"]
     for text in texts:
-        assert _words(text) == TOKEN_RE.findall(normalise(text)), text
+        assert tokenize(text) == TOKEN_RE.findall(normalise(text)), text
 
 
 def test_spelling_correction_leaves_real_words_alone():

@@ -14,9 +14,9 @@ every one denied, a refusal cue makes the match "refusal".
 from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, tables_for
-from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, HYPHEN_ADJ_RE,
-                                   MAX_NGRAM, NON_NOUN_ENDINGS, PREFIX_RE, REFUSAL_CUES,
-                                   STOP, TOKEN_RE, deletes, normalise, other_words, variants)
+from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
+                                   NON_NOUN_ENDINGS, REFUSAL_CUES, STOP, TOKEN_RE, deletes,
+                                   normalise, other_words, tokenize, variants)
 from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_phrase, portion,
                                    unusual)
 from harness.parse.result import NOTHING, ParseResult
@@ -78,7 +78,7 @@ class Parser:
         """parse, without keeping the text: for a caller with its own cache by text
         (`harness parse` keeps each answer's JSON). Results are still cached by their tokens
         ("A tabby cat." and "**Answer:** tabby cat"), unless a token was corrected."""
-        tokens = _words(text)
+        tokens = tokenize(text)
         fixed = _NO_FIX
         if not self._clean.issuperset(tokens):
             fixed = self._correct_all(tokens)
@@ -203,14 +203,15 @@ class Parser:
                            (len(words[0]) < 3 and in_sentence and words[0] not in lem.short)):
                 return None
             edge_stop = n > 1 and any(w in STOP for w in words)
+            joined = n == 2 and _joinable(*words)  # "trolley bus" written "trolleybus"
             keys = [("_".join(words), "lemma")] + (
-                [("".join(words), "lemma")] if n == 2 else []) + [
+                [("".join(words), "lemma")] if joined else []) + [
                 ("_".join(words[:-1] + [b]), how) for b, how in variants(words[-1])
                 if not (n == 1 and b in STOP and b not in lem.class_stops)]
             if n > 1 and not BRITISH.keys().isdisjoint(words):  # "colour television"
                 us = [BRITISH.get(w, w) for w in words]
                 keys += [("_".join(us), "inflection")] + (
-                    [("".join(us), "inflection")] if n == 2 else []) + [
+                    [("".join(us), "inflection")] if joined else []) + [
                     ("_".join(us[:-1] + [b]), how) for b, how in variants(us[-1])]
             if n == 1 and len(keys) > 1:
                 keys = self.senses.prefer_singular(keys)
@@ -263,7 +264,8 @@ class Parser:
                 if word is _STOP:
                     i += 1
                     continue
-            elif i + 1 < n and first + tokens[i + 1] in lookup:  # "trolley bus": "trolleybus"
+            elif i + 1 < n and first + tokens[i + 1] in lookup and _joinable(first, tokens[i + 1]):
+                # "trolley bus": "trolleybus"
                 word = self._window(tokens, i, n > 1)
             if word is None:
                 i += 1
@@ -370,29 +372,10 @@ class Parser:
         return ParseResult(wnid, sense, label, how, cands)
 
 
-def _words(text: str) -> list[str]:
-    """TOKEN_RE.findall(normalise(text)), fast for the commonest answers: ASCII words and spaces,
-    with commas, full stops and apostrophes inside and an end mark ("The image shows a stove in
-    a room.", "It's a cat, possibly a lynx."). normalise changes such a text only by strip() and
-    lower() (no markup, JSON, bullet or prefix; one starting with a digit may be a list item and
-    takes the slow path unless it is all words), and its tokens are its words and commas:
-    split() gives them without the regular expression's per-call cost. Hyphens between words
-    ("A close-up of a beetle") split words too, unless the answer starts with a prefix
-    ("Answer - ...") or holds a hyphenated -ed/-like adjective, which normalise rewrites."""
-    core = text.rstrip(". !?")
-    if core.isascii():
-        flat = core.replace(" ", "")
-        if flat.isalnum():
-            return core.lower().split()
-        flat = flat.replace(",", "").replace(".", "").replace("'", "")
-        if flat.isalnum() and not core[:1].isdigit():
-            return core.lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
-        if "-" in flat and flat.replace("-", "").isalnum() and core[:1].isalpha():
-            low = core.lower()  # "A close-up of ...": normalise would only drop an "Answer -"
-            if not (HYPHEN_ADJ_RE.search(low) or PREFIX_RE.match(low)):  # or join a -ed word
-                return low.replace(",", " , ").replace(".", " ").replace("'", " ").replace(
-                    "-", " ").split()
-    return TOKEN_RE.findall(normalise(text))
+def _joinable(a: str, b: str) -> bool:
+    """Two words that may be one lemma written apart ("trolley bus", "lawn mower"); single
+    letters are not ("h g" of gibberish is no "hg", mercury)."""
+    return len(a) > 1 and len(b) > 1
 
 
 _PARSERS: dict[tuple[str, ...], Parser] = {}
