@@ -161,7 +161,7 @@ def test_blind_hold_out_set_seven_long_answers():
     targets (BENCHMARKS.md lists what is left)."""
     f = figures(load_gold("parser_holdout7.tsv"), parser_for().parse)
     assert f["n"] >= 350 and f["n_no_class"] >= 80
-    assert f["class_acc"] >= 0.92 and f["false_class"] <= 0.11 and f["synset_acc"] >= 0.885, (
+    assert f["class_acc"] >= 0.935 and f["false_class"] <= 0.1 and f["synset_acc"] >= 0.895, (
         {k: v for k, v in f.items() if k != "misses"}, f["misses"])
 
 
@@ -173,7 +173,19 @@ def test_blind_hold_out_set_eight():
     turned "a fox in the middle of the frame, a snowy field around it" into the field."""
     f = figures(load_gold("parser_holdout8.tsv"), parser_for().parse)
     assert f["n"] >= 350 and f["n_no_class"] >= 75
-    assert f["class_acc"] >= 0.835 and f["false_class"] <= 0.12 and f["synset_acc"] >= 0.77, (
+    assert f["class_acc"] >= 0.885 and f["false_class"] <= 0.105 and f["synset_acc"] >= 0.82, (
+        {k: v for k, v in f.items() if k != "misses"}, f["misses"])
+
+
+def test_blind_hold_out_set_nine_scene_first_descriptions():
+    """tests/data/parser_holdout9.tsv, blind (29% of 40+ words; a third of its no-class answers
+    name a person or a non-class animal amid class words), run once at 0d204d0: 81.5% class /
+    16.7% false-class (21 of 126) / 76.8% synset. Sentence ends in the tokens, a first sentence
+    that only sets the scene (parse/sentences.py) and a person with only scenery around them
+    are what lifted it."""
+    f = figures(load_gold("parser_holdout9.tsv"), parser_for().parse)
+    assert f["n"] >= 480 and f["n_no_class"] >= 120
+    assert f["class_acc"] >= 0.86 and f["false_class"] <= 0.12 and f["synset_acc"] >= 0.82, (
         {k: v for k, v in f.items() if k != "misses"}, f["misses"])
 
 
@@ -413,7 +425,10 @@ def test_fast_tokenizer_equals_normalise_and_the_token_pattern():
     texts += ["A close-up of a dog.", "Answer - tabby cat", "answer-dog", "-a bullet",
               "A chocolate-glazed donut.", "An otter-like tail, a mink.", "3-legged stool",
               "Close-up: a tick", "A T-shirt, a jersey.", "It's a cat-like fox.", "x-ray film",
-              "A rose-bed.", "well-known dog", "prediction - a mug", "A high-speed train!"]
+              "A rose-bed.", "well-known dog", "prediction - a mug", "A high-speed train!",
+              "A St. Bernard. It drools.", "A cat.  Two dogs.", "A cat. 'Nice' dog.",
+              "e.g. A cat", "It is a U.S. Army truck. Nice.", "A scorpion . The sand.",
+              "St . Bernard", "A cat.. A dog", "Mr. Smith's dog. A beagle.", "1. A cat. 2. A dog"]
     for text in texts:
         assert tokenize(text) == TOKEN_RE.findall(normalise(text)), text
 

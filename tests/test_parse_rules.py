@@ -20,11 +20,13 @@ WNID_TABLES = {"background_roots", "scene_roots", "physical_root", "organism_roo
 # (stop, articles, coordinators and the like are grammar used on every answer.)
 BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "clause_openers",
              "first_sense", "materials", "animal_cues", "artifact_cues", "refusal_cues",
-             "refusal_phrases", "british", "aliases", "not_short", "food_cues", "eating_verbs", "person_cues", "viewer_phrases",
-             "modals", "concessions", "quantities", "evidence_openers", "subject_words", "wearing_words",
-             "filled_words", "conclusion_phrases", "negated_auxiliaries", "participle_openers",
-             "handling_verbs", "dress_words", "pointing_phrases",
-             "subject_phrases", "subject_fillers", "contraction_stems"]
+             "refusal_phrases", "british", "aliases", "not_short", "food_cues", "eating_verbs",
+             "person_cues", "viewer_phrases", "modals", "concessions", "quantities",
+             "evidence_openers", "subject_words", "wearing_words", "filled_words",
+             "conclusion_phrases", "negated_auxiliaries", "participle_openers", "handling_verbs",
+             "dress_words", "pointing_phrases", "subject_phrases", "subject_fillers",
+             "contraction_stems", "abbreviations", "prepositions", "sentence_backrefs",
+             "setting_words", "possessives"]
 
 
 def _texts() -> list[tuple[str, ...]]:

@@ -21,10 +21,16 @@ THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
 FENCE_RE = re.compile(r"```[a-z]*\n?|```", re.I)
 MARKUP_RE = re.compile(r"[*_#`>|]+")
 BULLET_RE = re.compile(r"^\s*(?:[-+•]|\d+[.)])\s+", re.M)
-TOKEN_RE = re.compile(r"[a-z0-9]+|[,/;]")
+TOKEN_RE = re.compile(r"[a-z0-9]+|[,/;]|(?<= )\.(?= )")  # "." only as normalise's sentence end
+SENTENCE = "."  # the token between two sentences ("A beach. Lying on it is a starfish")
+# A sentence ends at . ! or ? before a space and a capital (or a digit, quote, bracket or bold
+# mark and then one), unless the word before the stop is an abbreviation or an initial
+# ("St. Bernard", "e.g. A", "J. Smith"): group 1 is that word.
+SENTENCE_RE = re.compile(r"(\w*)\s?[.!?]+[\"')\]*]*\s+(?=[\"'(\[*_]*[A-Z0-9])")
 WORD_RE = re.compile(r"[a-z0-9]+")
 
-STOP = words("stop")  # function words, image talk, hedges, quantities, participles
+STOP = words("stop") | {"."}  # function words, image talk, hedges, quantities, participles;
+# "." is the SENTENCE token: a noun before it ends its phrase, as before any stop word
 QUANTIFIERS = words("quantifiers")
 CONNECTORS = words("connectors")
 CORRECTIONS = words("corrections")
@@ -35,6 +41,10 @@ SUBJECT_FILLERS = phrases("subject_fillers")
 NEGATED_AUX = phrases("negated_auxiliaries")
 FILLED = words("filled_words")
 COORDINATORS = words("coordinators")
+PREPOSITIONS = words("prepositions")
+POSSESSIVES = words("possessives")
+SETTING_WORDS = words("setting_words")
+SENTENCE_BACKREFS = words("sentence_backrefs")
 NEGATORS = words("negators")
 CONTRACTION_STEMS = words("contraction_stems")
 ARTICLES = words("articles")
@@ -71,6 +81,7 @@ WEARING = words("wearing_words")
 DRESSED = words("dress_words")
 NON_NOUN_ENDINGS = tuple(sorted(words("non_noun_endings")))
 ALIASES = mapping("aliases")
+ABBREVIATIONS = words("abbreviations")
 FIRST_SENSE = words("first_sense")
 MATERIALS = words("materials")
 SUFFIXES = tuple(e for e, _ in entries("suffixes"))
@@ -125,6 +136,8 @@ def normalise(text: str) -> str:
         if "\n" in text or text.lstrip()[:1] in "-+•0123456789":
             text = BULLET_RE.sub(" ; ", text)  # list items are alternatives
         text = PREFIX_RE.sub("", text.strip())
+    if "." in text or "!" in text or "?" in text:
+        text = SENTENCE_RE.sub(_sentence_end, text)
     text = text.lower()
     if "-" in text:
         text = HYPHEN_ADJ_RE.sub(_join, text)
@@ -147,13 +160,41 @@ def tokenize(text: str) -> list[str]:
             return core.lower().split()
         flat = flat.replace(",", "").replace(".", "").replace("'", "")
         if flat.isalnum() and not core[:1].isdigit():
-            return core.lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
+            if ". " not in core:  # one sentence: the commonest answer, inline
+                return core.lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
+            return _plain(core)
         if "-" in flat and flat.replace("-", "").isalnum() and core[:1].isalpha():
             low = core.lower()  # "A close-up of ...": normalise would only drop an "Answer -"
             if not (HYPHEN_ADJ_RE.search(low) or PREFIX_RE.match(low)):  # or join a -ed word
-                return low.replace(",", " , ").replace(".", " ").replace("'", " ").replace(
-                    "-", " ").split()
+                return _plain(core.replace("-", " "))
     return TOKEN_RE.findall(normalise(text))
+
+
+def _plain(core: str) -> list[str]:
+    """tokenize's fast path: words and commas, SENTENCE between sentences."""
+    if ". " not in core:
+        return core.lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
+    parts = core.split(". ")  # SENTENCE_RE's test, without a call per match
+    out = parts[0].lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
+    for before, part in zip(parts, parts[1:]):
+        nxt = part.lstrip(" '")[:1]
+        if before[-1:] == " ":  # a full stop on its own: TOKEN_RE's SENTENCE
+            out.append(SENTENCE)
+        elif nxt.isupper() or nxt.isdigit():
+            last = before.replace(".", " ").replace("'", " ").replace(",", " ").rsplit(" ", 1)[-1]
+            if not (len(last) == 1 and last.isalpha() or last.lower() in ABBREVIATIONS):
+                out.append(SENTENCE)  # SENTENCE_RE's test of the word before the stop
+        out += part.lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
+    return out
+
+
+def _sentence_end(m: re.Match) -> str:
+    """Where SENTENCE_RE matched, the word before it and a SENTENCE token, unless that word is
+    an abbreviation or a single letter (it keeps its stop, which the tokenizer drops)."""
+    word = m[1]
+    if len(word) == 1 and word.isalpha() or word.lower() in ABBREVIATIONS:
+        return m[0]
+    return f"{word} {SENTENCE} "
 
 
 def _join(m: re.Match) -> str:

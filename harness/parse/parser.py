@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
-                                   NON_NOUN_ENDINGS, REFUSAL_CUES, STOP, TOKEN_RE, deletes,
-                                   normalise, other_words, tokenize, variants)
+                                   NON_NOUN_ENDINGS, REFUSAL_CUES, SENTENCE, STOP, TOKEN_RE,
+                                   deletes, normalise, other_words, tokenize, variants)
 from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_phrase, portion,
                                    unusual)
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
+from harness.parse.sentences import person_first, scene_first
 from harness.parse.subject import compounds, denied, fronted, has_negator, subject, worn
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
@@ -305,7 +306,7 @@ class Parser:
         rare = not UNUSUAL.isdisjoint(tokens)  # rules.json phrase tables (phrases.py)
         negations = rare and has_negator(tokens)  # not the "t" of "T-shirt"
         if rare:
-            mentions = unusual(tokens, mentions, self.trace)
+            mentions, named = unusual(tokens, mentions, self.trace)
         if negations and all(denied(tokens, m) for m in mentions):
             if tr and mentions:
                 tr.add("negated", "negators: every thing the answer names is negated")
@@ -322,7 +323,12 @@ class Parser:
         if len(mentions) > 1:
             mentions = worn(self.senses, tokens, compounds(self.senses, tokens, mentions, tr), tr)
             mentions, lead = fronted(tokens, mentions, tr)
-            mentions = group = mentions[subject(self.senses, tokens, mentions, lead, negations):]
+            best = subject(self.senses, tokens, mentions, lead, negations)
+            if SENTENCE in tokens:
+                best = scene_first(self.senses, tokens, mentions, best, tr)
+            if mentions[0].rank == 3 and best:  # a person first, and a thing chosen
+                best = person_first(self.senses, tokens, mentions, best, rare and named, tr)
+            mentions = group = mentions[best:]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]
                 if COORDINATORS.isdisjoint(gap) or not CONNECTORS.issuperset(gap):

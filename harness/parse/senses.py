@@ -67,6 +67,7 @@ class Senses:
         self._ranks: dict[str, int] = {}
         self._about: dict[str, tuple] = {}
         self._kinds: dict[str, frozenset[str]] = {}  # sense -> _kind_words(sense)
+        self._scenes: dict[str, bool] = {}  # sense -> scene(sense)
 
     def relevant(self, synset: str) -> bool:
         return relevant(self.space, synset)
@@ -88,8 +89,12 @@ class Senses:
             ("ing", "ed"))) and not self.background(m.word.senses[0]) and not self.scene(m.sense)
 
     def scene(self, synset: str) -> bool:
-        """A place or scenery (rules.json scene_roots): a photo's setting."""
-        return self._under(SCENE, synset)
+        """A place or scenery (rules.json scene_roots): a photo's setting. Memoised: the
+        sentence rules ask it of every noun of a long answer."""
+        got = self._scenes.get(synset)
+        if got is None:
+            got = self._scenes[synset] = self._under(SCENE, synset)
+        return got
 
     def _under(self, roots: frozenset[str], synset: str) -> bool:
         """The synset is one of the roots or below one."""
@@ -186,12 +191,16 @@ class Senses:
         return next((s for s in rel if s in mine), mine[0] if mine else None)
 
     def prefer_singular(self, keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """"oxen" is a lemma of cattle and the plural of ox: the more specific singular wins."""
+        """"oxen" is a lemma of cattle and the plural of ox: the more specific singular wins. A
+        plural whose own lemma names only people ("hooks", "Scopes", "Banks") means its singular
+        when that names something else ("a hooks near a window": hooks)."""
         token, lookup = keys[0][0], self.lemmas.lookup
         exact, bases = lookup.get(token), self.wn.exceptions.get(token, ())
+        people = exact is not None and all(self.rank(e) == 3 for e in exact)
         for k in keys[1:]:
             if k[0] in bases and exact and any(b != e and self.wn.descendants_contains(b, e)
-                                               for b in lookup.get(k[0], ()) for e in exact):
+                                               for b in lookup.get(k[0], ()) for e in exact) or (
+                    people and any(self.rank(b) < 3 for b in lookup.get(k[0], ()))):
                 return [k] + [x for x in keys if x != k]
         return keys
 

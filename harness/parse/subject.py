@@ -2,10 +2,14 @@
 subject (or the predicate of "is a"), as rules the parser applies after finding the mentions."""
 from __future__ import annotations
 
+from bisect import bisect
+from collections import defaultdict
+
 from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, CONTRACTION_STEMS,
                                    COPULAS, DRESSED,
                                    EVIDENCE_OPENERS, INVERSION_VERBS, MODALS, NEGATORS,
-                                   PARTICIPLE_OPENERS, QUANTITIES, SUBJECT_WORDS, WEARING)
+                                   PARTICIPLE_OPENERS, PREPOSITIONS, QUANTITIES, SENTENCE,
+                                   SETTING_WORDS, SUBJECT_WORDS, WEARING)
 from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
 
@@ -51,19 +55,22 @@ def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     return out or mentions  # every one a verb ("rides a ..."): keep what was found
 
 _PLURAL = "a plural noun does not modify the next word, which is its verb (\"two llamas stand\")"
-_VERB = "a word in -s before an article, not after one, is a verb (\"a couple rides a tandem\")"
+_VERB = ("a word in -s where a verb goes is a verb (\"a couple rides a tandem\", \"a rig stands on "
+         "legs\")")
 
 
 def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
     """A one-word -s form is a verb, not a plural, before an article when no article or count
-    comes before it ("a couple rides a tandem", "a girl holds a kitten"), or right after "a"
+    comes before it ("a couple rides a tandem", "a girl holds a kitten"), a verb of position
+    (rules.json inversion_verbs) between a noun and a preposition, or right after "a"
     and one noun ("a siamang calls loudly": "a siamang calls" cannot be a plural compound)."""
     if not (m.word.n == 1 and tokens[m.start].endswith("s")):  # the caller checked "inflection"
         return False
     before = tokens[m.start - 1] if m.start else ""
-    if tokens[m.start] in INVERSION_VERBS and m.end < len(tokens) and tokens[m.end] in (
-            ARTICLES) and before not in ARTICLES:  # "..., stands a rocking chair"
-        return True
+    if tokens[m.start] in INVERSION_VERBS and m.end < len(tokens) and (
+            tokens[m.end] in ARTICLES and before not in ARTICLES or  # "..., stands a rocker"
+            tokens[m.end] in PREPOSITIONS and prev is not None and prev.end == m.start):
+        return True  # "an oil rig stands on steel legs"
     if before and m.end < len(tokens) and tokens[m.end] in ARTICLES and (
             before not in ARTICLES and before not in QUANTITIES and not before.isdigit() and
             before != ","):  # "Bananas. A bunch ...": the answer, not a verb
@@ -114,15 +121,27 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
             person.sense, person.rank = person.word.wearer, 3
         if garment != m.sense:
             m.sense, m.rank = garment, senses.rank(garment)
-        if last is None:  # the last thing neither a person nor worn ("suit and tie"), once
-            last = max((j for j, o in enumerate(mentions) if o.rank < 3 and not senses.worn(
-                o.sense)), default=-1)
-        if k < last:
+        if last is None:  # per sentence, the last thing neither a person nor worn, once
+            stops = [j for j, t in enumerate(tokens) if t == SENTENCE]
+            last = _last_things(senses, stops, mentions)
+        if k < last[bisect(stops, person.start)]:
             if trace:
                 trace.add("worn", "worn_roots: what a person wears is their attribute",
                           skipped=" ".join(tokens[m.start:m.end]))
             dropped.add(k)
     return [m for k, m in enumerate(mentions) if k not in dropped] if dropped else mentions
+
+
+def _last_things(senses: Senses, stops: list[int], mentions: list[Mention]) -> dict:
+    """Sentence number (stops: where sentences end) -> index of its last mention that is
+    neither a person nor worn ("a man in a suit and tie holding a cup"): what a person wears is
+    dropped only for a thing of the same sentence ("A man wearing a flat cap. Behind him is a
+    mailbox." keeps the cap)."""
+    last: dict[int, int] = defaultdict(lambda: -1)
+    for j, o in enumerate(mentions):
+        if o.rank < 3 and not senses.worn(o.sense):
+            last[bisect(stops, o.start)] = j
+    return last
 
 
 def fronted(tokens: tuple[str, ...], mentions: list[Mention],
@@ -133,20 +152,23 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     first = tokens[0] if tokens else ""
     if first not in CLAUSE_OPENERS and not _participial(tokens, mentions):
         return mentions, False
-    commas = [k for k, t in enumerate(tokens) if t == ","]
+    stop = tokens.index(SENTENCE) if SENTENCE in tokens else len(tokens)  # the first sentence's
+    commas = [k for k in range(stop) if tokens[k] == ","]
     end = commas[0] if commas else None
     for k in commas[1:]:  # "On the counter, next to the toaster, there is a vase"
-        if tokens[end + 1] not in CLAUSE_OPENERS:
+        if tokens[end + 1] not in CLAUSE_OPENERS and not _participle_phrase(tokens, end + 1):
             break
         end = k
     if first in EVIDENCE_OPENERS:  # "Based on the coat, broad head and tail, this is a ..."
         end = next((k for k in commas if k + 1 < len(tokens) and tokens[k + 1] in
                     SUBJECT_WORDS), end)
-    inverted = next((k for k in range(1, len(tokens) - 1) if tokens[k] in INVERSION_VERBS and (
-        tokens[k + 1] in ARTICLES or tokens[k + 1] in QUANTITIES or tokens[k + 1].isdigit())),
-        None)  # "Floating in the ocean is a plastic bag, drifting ...": before the comma
-    if end is None or not any(m.start > end for m in mentions) or (
-            inverted is not None and inverted < end):
+    inverted = next((k for k in range(1, stop - 1) if tokens[k] in INVERSION_VERBS and (
+        tokens[k + 1] in ARTICLES or tokens[k + 1] in QUANTITIES or tokens[k + 1].isdigit() or
+        tokens[k - 1] == "there")),
+        None)  # "Floating in the ocean is a plastic bag, drifting ...": before the comma;
+    # "On the wall there is ivy": after "there", what follows is the subject, article or not
+    if end is None or not any(m.start > end for m in mentions) or inverted is not None and (
+            inverted < end or tokens[inverted - 1] == ","):  # "..., gravel paths, stands a"
         end = inverted
     rest = [m for m in mentions if end is not None and m.start > end]
     if not rest:
@@ -157,12 +179,24 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     return rest, True
 
 
+def participle(word: str) -> bool:
+    """A word that can be a participle: -ing or -ed (5+ letters), or rules.json
+    participle_openers ("seen", "taken")."""
+    return word.endswith(("ing", "ed")) and len(word) > 4 or word in PARTICIPLE_OPENERS
+
+
+def _participle_phrase(tokens: tuple[str, ...], k: int) -> bool:
+    """A participle and its preposition start a phrase at k ("..., surrounded by petals, a
+    finch"): not a participle before its noun ("..., sliced bread and butter")."""
+    return participle(tokens[k]) and k + 1 < len(tokens) and tokens[k + 1] in PREPOSITIONS
+
+
 def _participial(tokens: tuple[str, ...], mentions: list[Mention]) -> bool:
     """Whether the first word is a participle (-ing/-ed, rules.json participle_openers) opening
     a clause ("Perched on a branch, ...", "Filling most of the frame, ..."), not an adjective
     before its noun ("Sliced meatloaf with ...") nor the first word of a lemma ("Swimming pool,
     ...") nor a noun named first ("Moped, parked by a wall")."""
-    word = tokens[0]
+    word = tokens[0]  # participle(word), inline: this runs for most answers
     if not (word.endswith(("ing", "ed")) and len(word) > 4 or word in PARTICIPLE_OPENERS):
         return False
     first = mentions[0]
@@ -260,6 +294,19 @@ def _predicate(tokens, mentions: list[Mention], best: int, negated) -> int:
     return min(found)[1] if found else best
 
 
+def _inverted_at(tokens: tuple[str, ...], cop: int, reach: int = 12) -> bool:
+    """The copula at cop follows a fronted phrase that opens a later sentence and names the
+    setting ("... . In the background is a barn", rules.json setting_words): what follows is a
+    thing of the setting, no predicate naming the subject. (A pronoun proves nothing: "At its
+    centre is a red wolf".) Looks back `reach`
+    words at most (linear in long answers)."""
+    for k in range(cop - 1, max(0, cop - reach) - 1, -1):
+        if tokens[k] == SENTENCE:
+            return k + 1 < cop and tokens[k + 1] in CLAUSE_OPENERS and not (
+                SETTING_WORDS.isdisjoint(tokens[k + 1:cop]))
+    return False
+
+
 def _predicate_kind(tokens, mentions: list[Mention], k: int) -> bool | None:
     """None if mention k is not a predicate, else whether it is hedged ("could be a ...")."""
     m = mentions[k]
@@ -267,6 +314,7 @@ def _predicate_kind(tokens, mentions: list[Mention], k: int) -> bool | None:
     gap = tokens[lo:m.start]
     cop = next((c for c, t in enumerate(gap) if t in COPULAS and not (
         t == "like" and _comparison(tokens, lo + c))), None)
-    if cop is None or any(t.endswith("ing") or t in CLAUSE_OPENERS for t in gap[cop + 1:]):
-        return None
+    if cop is None or any(t.endswith("ing") or t in CLAUSE_OPENERS for t in gap[cop + 1:]) or (
+            lo + cop and tokens[lo + cop - 1] in SETTING_WORDS) or _inverted_at(tokens, lo + cop):
+        return None  # "The background is a yard", "Behind him is a red mailbox"
     return not MODALS.isdisjoint(tokens[max(0, lo + cop - 2):lo + cop])
