@@ -52,6 +52,9 @@ def test_hold_out_answers_stay_at_least_95_percent_right(name):
     ("points towards a dog " * 30_000, "dog"),                # conclusions
     ("a " + "glass " * 50_000 + "of water", "glass"),           # materials before containers
     ("a cannon points towards a dog. " * 16_000, "cannon"),    # literal pointing, per phrase
+    ("A sunny beach with sand. A dog runs. " * 30_000, "seashore"),  # sentences: per sentence
+    ("A man standing on a beach. " * 40_000, "man"),                 # a person and scenery
+    ("The sky is blue. Lying on the sand is a starfish. " * 20_000, "starfish"),
 ])
 def test_megabyte_answers_parse_in_linear_time(text, label):
     """Each of these took minutes when some step was quadratic in the answer's length."""

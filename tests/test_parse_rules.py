@@ -14,7 +14,7 @@ from parser_cases import SETS, check, load_cases, load_gold, CASES
 
 RULES_SET = CASES.parent / "parser_rules.tsv"
 TABLES = [t for t in raw_rules() if not t.startswith("_")]
-WNID_TABLES = {"background_roots", "scene_roots", "physical_root", "organism_root",
+WNID_TABLES = {"background_roots", "scene_roots", "built_roots", "physical_root", "organism_root",
                "artifact_root", "worn_roots", "food_roots", "shape_roots"}
 # Tables whose entries change a result on their own; each needs a labelled answer holding it.
 # (stop, articles, coordinators and the like are grammar used on every answer.)
@@ -25,8 +25,8 @@ BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "claus
              "evidence_openers", "subject_words", "wearing_words", "filled_words",
              "conclusion_phrases", "negated_auxiliaries", "participle_openers", "handling_verbs",
              "dress_words", "pointing_phrases", "subject_phrases", "subject_fillers",
-             "contraction_stems", "abbreviations", "prepositions", "sentence_backrefs",
-             "setting_words", "possessives"]
+             "contraction_stems", "abbreviations", "prepositions", "setting_words",
+             "possessives", "centre_words", "back_references", "person_pronouns"]
 
 
 def _texts() -> list[tuple[str, ...]]:

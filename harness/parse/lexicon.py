@@ -44,7 +44,9 @@ COORDINATORS = words("coordinators")
 PREPOSITIONS = words("prepositions")
 POSSESSIVES = words("possessives")
 SETTING_WORDS = words("setting_words")
-SENTENCE_BACKREFS = words("sentence_backrefs")
+CENTRE_WORDS = words("centre_words")
+BACK_REFERENCES = words("back_references")
+PERSON_PRONOUNS = words("person_pronouns")
 NEGATORS = words("negators")
 CONTRACTION_STEMS = words("contraction_stems")
 ARTICLES = words("articles")
@@ -63,6 +65,7 @@ BACKGROUND = frozenset(BACKGROUND_ROOTS)
 PERSON = next(w for w, name in mapping("background_roots").items() if name == "person")
 PHYSICAL = next(iter(mapping("physical_root")))
 SCENE = frozenset(mapping("scene_roots"))
+BUILT = frozenset(mapping("built_roots"))
 ORGANISM = next(iter(mapping("organism_root")))
 ARTIFACT = next(iter(mapping("artifact_root")))
 FOOD = frozenset(mapping("food_roots"))
@@ -223,7 +226,7 @@ def variants(token: str) -> list[tuple[str, str]]:
     if token in BRITISH:
         out.append((BRITISH[token], "inflection"))
     for suf, rep in SUFFIXES:
-        if token.endswith(suf) and len(token) > len(suf) + 2:
+        if token.endswith(suf) and len(token) - len(suf) + len(rep) > 2:  # "buses": "bus"
             out.append((token[: -len(suf)] + rep, "inflection"))
     return out
 

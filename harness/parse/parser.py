@@ -304,6 +304,7 @@ class Parser:
             for m in mentions:
                 tr.mention(" ".join(tokens[m.start:m.end]), m.word, self.senses)
         rare = not UNUSUAL.isdisjoint(tokens)  # rules.json phrase tables (phrases.py)
+        named = False
         negations = rare and has_negator(tokens)  # not the "t" of "T-shirt"
         if rare:
             mentions, named = unusual(tokens, mentions, self.trace)
@@ -324,10 +325,13 @@ class Parser:
             mentions = worn(self.senses, tokens, compounds(self.senses, tokens, mentions, tr), tr)
             mentions, lead = fronted(tokens, mentions, tr)
             best = subject(self.senses, tokens, mentions, lead, negations)
-            if SENTENCE in tokens:
-                best = scene_first(self.senses, tokens, mentions, best, tr)
+            later = None if named or SENTENCE not in tokens else scene_first(
+                self.senses, tokens, mentions, tr)  # not after "The main subject is ..."
+            if later is not None and later != best:  # refined as ever: "is a bird ... it's a
+                best = later if mentions[later].rank == 3 else later + subject(  # robin"
+                    self.senses, tokens, mentions[later:], True, negations)
             if mentions[0].rank == 3 and best:  # a person first, and a thing chosen
-                best = person_first(self.senses, tokens, mentions, best, rare and named, tr)
+                best = person_first(self.senses, tokens, mentions, best, named, tr)
             mentions = group = mentions[best:]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]

@@ -13,7 +13,7 @@ from harness.parse.lemmas import Lemmas, relevant
 from harness.parse.lexicon import (ANIMAL_CUES, ARTICLES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
                                    EATING, FIRST_SENSE, FOOD, FOOD_CUES,
                                    HANDLING, MATERIALS, ORGANISM, PERSON, PERSON_CUES, PHYSICAL,
-                                   SCENE, SHAPE, STOP, WORD_RE, WORN, stem)
+                                   BUILT, SCENE, SHAPE, STOP, WORD_RE, WORN, stem)
 from harness.parse.lexicon import key as lemma_key
 from harness.wordnet.graph import LabelSpace, wordnet
 
@@ -87,6 +87,13 @@ class Senses:
         nxt = "" if tokens is None or m.end >= len(tokens) else tokens[m.end]  # None: any
         return m.rank == 2 and (not nxt or nxt in STOP and nxt != "of" or nxt.endswith(
             ("ing", "ed"))) and not self.background(m.word.senses[0]) and not self.scene(m.sense)
+
+    def beside(self, m: Mention) -> bool:
+        """Whether the mention can be what a picture is about beside a person: no person, and
+        no scenery unless a class that is built (rules.json built_roots: "a man sitting on a
+        stone wall", "a man in front of a church"; not "a man standing on a beach")."""
+        return m.rank < 3 and (not self.scene(m.sense) or m.rank == 0 and self._under(
+            BUILT, m.sense))
 
     def scene(self, synset: str) -> bool:
         """A place or scenery (rules.json scene_roots): a photo's setting. Memoised: the

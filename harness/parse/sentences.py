@@ -23,69 +23,94 @@ it. Each sentence's nouns are read the way subject.py reads a whole answer.
 """
 from __future__ import annotations
 
-from harness.parse.lexicon import (ARTICLES, COORDINATORS, COPULAS, INVERSION_VERBS,
+from harness.parse.lexicon import (ARTICLES, BACK_REFERENCES, CENTRE_WORDS, COORDINATORS,
+                                   COPULAS, EVIDENCE_OPENERS, INVERSION_VERBS, PERSON_PRONOUNS,
                                    POSSESSIVES, PREPOSITIONS, QUANTITIES, SENTENCE,
-                                   SENTENCE_BACKREFS)
+                                   PERSON, SETTING_WORDS, WEARING)
 from harness.parse.senses import Mention, Senses
 from harness.parse.subject import fronted, participle
 from harness.parse.trace import Trace
 
 NP_REACH = 6  # words back from a noun to the preposition that governs it ("on a big brown rug")
+LONG_FRONT = 8  # a fronted phrase ending at a comma with more words than this holds a clause
+FRAGMENT = 5  # words of a first sentence that labels the scene ("Inside a church.", "At a geyser.")
 _BREAKS = COPULAS | INVERSION_VERBS | {",", ";", SENTENCE, "there"}
 DETERMINERS = ARTICLES | POSSESSIVES
 _OPENS = DETERMINERS | QUANTITIES | {SENTENCE, ","}  # what can come right before a noun phrase
 
 
-def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention], best: int,
-                trace: Trace | None) -> int:
-    """Index in mentions of the subject for an answer of several sentences (best: the one the
-    single-sentence rules chose); best itself unless the first sentence only sets the scene."""
-    first_end = tokens.index(SENTENCE)
-    if mentions[-1].start < first_end or mentions[best].start > first_end:
-        return best  # nothing named later, or the rules already looked on
+def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
+                trace: Trace | None) -> int | None:
+    """Index in mentions of the subject a later sentence of the answer names, when the first
+    sentence that names anything only sets the scene or a later one puts a thing at the centre
+    of the picture; else None (the single-sentence rules' choice stands)."""
+    start = mentions[0].start  # "Hello! Happy to help. There's a grassy field, ...": from here
+    first_end = tokens.index(SENTENCE, start) if SENTENCE in tokens[start:] else len(tokens)
+    if mentions[-1].start < first_end:
+        return None  # one sentence names everything
     first = [m for m in mentions if m.start < first_end]
     inside = embedded(senses, tokens, mentions)
     head = next((m for m in first if not inside[id(m)] and m.rank < 3), None)  # not a person
-    if head is not None and not senses.scene(head.sense):
-        return best  # a thing: "A golden retriever lies on a rug. Beside it ..."
-    strict = head is not None and head.rank == 0  # a place that is a class ("A volcano ...")
+    k = start
+    while k and tokens[k - 1] != SENTENCE:  # where the first sentence starts
+        k -= 1
+    opener = tokens[k + 1] if tokens[k] in ARTICLES and k + 1 < len(tokens) else tokens[k]
+    thing = head is not None and not senses.scene(head.sense) and opener not in SETTING_WORDS
+    # a thing, not a sentence about the setting: "The background is a blur of leaves, ..."
     held = min((m.rank for m in first if not inside[id(m)] and _thing(senses, m)), default=3)
+    strict = not thing and head is not None and head.rank == 0  # a class: "A volcano with"
+    if first_end - start <= FRAGMENT and not thing and any(m.rank == 0 for m in first):
+        held = 0  # a fragment naming a class: a plain later subject is no better ("Inside a
+        # church. Rows of pews face the altar.")
+    beat = head.rank if thing else 3  # what a later fronted phrase's subject must outrank
+    j = len(first)
     for lo, hi in _sentences(tokens, first_end):
-        got = _subject_of(senses, tokens, [m for m in mentions if lo <= m.start < hi], lo, hi,
-                          inside, held, strict)
+        ms = []
+        while j < len(mentions) and mentions[j].start < hi:  # each mention once: linear
+            ms.append(mentions[j])
+            j += 1
+        got = _subject_of(senses, tokens, ms, lo, hi, inside, (held, beat, strict, thing))
         if got is not None:
             if trace:
-                trace.add("scene first", "scene_roots: the first sentence sets the scene; the "
-                          "subject is named later", words=" ".join(tokens[got.start:got.end]))
+                trace.add("scene first", "scene_roots, centre_words: the first sentence sets "
+                          "the scene, or a later one puts its subject at the centre",
+                          words=" ".join(tokens[got.start:got.end]))
             return mentions.index(got)
-    return best
+    return None
 
 
 def person_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
                  best: int, named: bool, trace: Trace | None) -> int:
-    """0 when the answer's first noun is a person (or people, or a body part) and the rest of
-    its sentence names no other thing, only scenery ("A man is standing at the edge of a cliff,
-    looking out over the sea.", "A woman smiling at the camera."), or when a subject phrase
-    named the person (named: "The focus of the photo is the bride ..."): the person is the
-    subject, and the answer names no class. Anything else in the sentence, held, worn or sat
-    on, is the subject as before ("A woman holding a sax", "A man sitting on a park bench"), and
-    so is what the person wears right after them ("The subject is a woman in a kimono")."""
+    """0 when the answer's first noun is a person (or people, or a body part) and the answer
+    names nothing else a picture could be about, only natural scenery ("A man is standing at
+    the edge of a cliff, looking out over the sea.", "A woman smiling at the camera.";
+    Senses.beside), or when a subject phrase named the person (named: "The focus of the photo
+    is the bride, who ...") and no such thing follows right after them: the person is the
+    subject, and the answer names no class. Anything held, worn, ridden or sat on stays the
+    subject, in any sentence ("A woman. She holds an umbrella.", "A man sitting on a stone
+    wall", "The subject is a woman wearing a sombrero")."""
     head = mentions[0]
     if best == 0 or head.rank != 3 or not _opened(tokens, head.start):
         return best
     if named:
-        if len(mentions) > 1 and tokens[head.end:head.end + 1] == ("in",) and senses.worn(
-                mentions[1].sense) and mentions[1].start - head.end <= NP_REACH:
-            return best
-    else:
-        stop = tokens.index(SENTENCE, head.end) if SENTENCE in tokens[head.end:] else len(tokens)
-        if any(m.start < stop and m.rank < 3 and not senses.scene(m.sense)
-               for m in mentions[1:]):
-            return best
+        nxt = mentions[1] if len(mentions) > 1 else None
+        if nxt is not None and senses.beside(nxt) and _linked(tokens[head.end:nxt.start]):
+            return best  # "a woman wearing a sombrero", "a chef holding a frying pan"
+    elif any(senses.beside(m) for m in mentions[1:]):
+        return best
     if trace:
-        trace.add("person", "background_roots, scene_roots: a person named as the subject, or "
-                  "with only scenery around them", words=" ".join(tokens[head.start:head.end]))
+        trace.add("person", "background_roots, built_roots: a person named as the subject, or "
+                  "with only natural scenery around them", words=" ".join(
+                      tokens[head.start:head.end]))
     return 0
+
+
+def _linked(gap: tuple[str, ...]) -> bool:
+    """The words between a person and a thing say the person wears or handles it: a wearing
+    word or an -ing verb, then an article and adjectives ("wearing a", "in a red", "holding
+    the"; not "asleep on a", ", who stands")."""
+    return 0 < len(gap) <= 4 and (gap[0] in WEARING or gap[0].endswith("ing")) and (
+        _BREAKS | PREPOSITIONS).isdisjoint(gap[1:])
 
 
 def _opened(tokens: tuple[str, ...], start: int) -> bool:
@@ -101,46 +126,77 @@ def _opened(tokens: tuple[str, ...], start: int) -> bool:
 
 
 def _sentences(tokens: tuple[str, ...], first_end: int):
-    """(start, end) of each sentence after the first."""
+    """(start, end) of each sentence after the first: one pass over the tokens."""
     lo = first_end + 1
-    while lo < len(tokens):
-        hi = tokens.index(SENTENCE, lo) if SENTENCE in tokens[lo:] else len(tokens)
-        yield lo, hi
-        lo = hi + 1
+    for k in range(lo, len(tokens) + 1):
+        if k == len(tokens) or tokens[k] == SENTENCE:
+            if k > lo:
+                yield lo, k
+            lo = k + 1
 
 
 def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: int, hi: int,
-                inside: dict[int, bool], held: int, strict: bool) -> Mention | None:
-    """The sentence's subject if it is a thing: its first thing after a fronted phrase (a phrase
-    that points back or at the background names no new subject), else its first thing outside
-    a prepositional phrase if that ranks better than `held`, the best rank among the things the
-    scene holds ("a runway, a control tower and runway lights. A white airliner ..."; "a kitchen
-    with a toaster. A cat ..." keeps the toaster). The noun after a fronted phrase may be a
-    person ("Standing at the end of a dock is a woman ..."), named as the subject. strict (the
-    scene is itself a class: "The photograph shows a sunny beach ..."): only a participle
-    phrase and its inverted subject outweigh it ("Running along the waterline is a dog")."""
+                inside: dict[int, bool], bar: tuple[int, int, bool, bool]) -> Mention | None:
+    """The subject a later sentence names, or None; bar = (held, beat, strict, thing), from the
+    first sentence. A fronted phrase that puts it at the centre of the picture names it
+    whatever came before ("In the center, though, is an hourglass"). Otherwise a fronted
+    phrase names it ("Lying on the couch is a French bulldog", "In the middle, two zebras
+    ..."; not one about the setting: "In the background stands ...") when it outranks `beat`
+    (the first sentence's head, when that is a thing: "... a wooden table. Lying on top of the
+    pages is a violin"; any rank after a scene), even a person ("Standing on a dock is a woman
+    ...") or, after a verb of position, scenery ("Standing alone is an old oak tree"); strict
+    (the scene is itself a class: "The photograph shows a sunny beach ..."), only a participle
+    phrase does ("Running along the waterline is a dog"). Failing that, after a scene, the
+    sentence's first thing outside a prepositional phrase if it ranks better than `held`, the
+    best rank among the things the scene holds ("a runway, a control tower and runway lights.
+    A white airliner ..."; "a kitchen with a toaster. A cat ..." keeps the toaster)."""
     if not ms:
         return None
+    held, beat, strict, thing = bar
     part = tokens[lo:hi]
     shifted = [_moved(m, -lo) for m in ms]
     rest, lead = fronted(part, shifted, None)
+    if not lead and participle(part[0]):  # "Standing upright on its hind legs ... is a meerkat"
+        rest, lead = _inverted(part, shifted)
     if lead:
-        cut = rest[0].start
-        if not SENTENCE_BACKREFS.isdisjoint(part[:cut]) or strict and not participle(part[0]):
-            return None
-        if rest[0].rank == 3 and not (len(rest) > 1 and senses.worn(rest[1].sense)):
-            return ms[shifted.index(rest[0])]  # a person, unless what they wear follows
-        return next((ms[shifted.index(m)] for m in rest if _thing(senses, m)), None)
-    if strict:
+        cut, first = rest[0].start, ms[shifted.index(rest[0])]
+        inverted = not INVERSION_VERBS.isdisjoint(part[:cut])  # "Floating above ... is the"
+        if part[0] in EVIDENCE_OPENERS or cut > LONG_FRONT and not inverted:
+            return None  # evidence ("Based on the mane, ..."), or a clause before the comma
+        if not CENTRE_WORDS.isdisjoint(part[:cut]) and rest[0] is shifted[0]:
+            return first  # nothing but the centre before it: "In the middle of the frame"
+        pointing = BACK_REFERENCES if thing else PERSON_PRONOUNS  # after a scene, "it" is it
+        if not SETTING_WORDS.isdisjoint(part[:cut]) or strict and not participle(part[0]) or (
+                not pointing.isdisjoint(part[:cut]) and (thing or first.rank >= held)):
+            return None  # "Next to it are a few leaflets", "Behind him are a fountain, ..."
+        if PERSON in senses.wn.ancestors(rest[0].sense) and not thing:  # or what they wear
+            worn = len(rest) > 1 and senses.worn(rest[1].sense)
+            return ms[shifted.index(rest[1])] if worn else first
+        if _thing(senses, rest[0]) or inverted:
+            return first if first.rank < beat else None
+        got = next((m for m in rest if _thing(senses, m)), None)
+        return ms[shifted.index(got)] if got is not None and got.rank < beat else None
+    if strict or thing:
         return None
     return next((m for m in ms if not inside[id(m)] and m.rank < held and _thing(senses, m)),
                 None)
 
 
+def _inverted(part: tuple[str, ...], ms: list[Mention]) -> tuple[list[Mention], bool]:
+    """The mentions after a verb of position and its article, if the sentence has one (a
+    participle phrase fronted without a comma, which subject.fronted does not take when its
+    second word is a noun: "Standing upright ... is a meerkat")."""
+    k = next((k for k in range(1, len(part) - 1) if part[k] in INVERSION_VERBS and (
+        part[k + 1] in ARTICLES or part[k + 1] in QUANTITIES)), None)
+    rest = [m for m in ms if k is not None and m.start > k]
+    return (rest, True) if rest else (ms, False)
+
+
 def _thing(senses: Senses, m: Mention) -> bool:
-    """Can be the subject: not scenery nor a person, and a noun the label space can score or a
-    thing that heads its phrase (Senses.subject_like)."""
-    return m.rank < 3 and not senses.scene(m.sense) and senses.subject_like(m, None)
+    """Can be the subject: a noun the label space can score, even a place ("a mobile home"),
+    or a thing that heads its phrase (Senses.subject_like) and is not scenery nor a person."""
+    return m.rank == 0 or m.rank < 3 and not senses.scene(m.sense) and senses.subject_like(
+        m, None)
 
 
 def _moved(m: Mention, by: int) -> Mention:
@@ -178,8 +234,8 @@ def _in_phrase(senses: Senses, tokens: tuple[str, ...], m: Mention, ends: dict,
             if before is not None:  # "a cup of tea": as the cup
                 return out.get(id(before), False)
             opened = False  # "the edge of a cliff": the head, "edge", decides
-        elif t in COORDINATORS:  # "... and a farmhouse", "leaves, moss"
-            before = ends.get(k)
+        elif t in COORDINATORS:  # "... and a farmhouse", "leaves, moss", "gulls overhead and"
+            before = ends.get(k) or ends.get(k - 1)
             return before is not None and out.get(id(before), False) and (
                 t != "," or _listed(tokens, m))
         elif t in PREPOSITIONS:

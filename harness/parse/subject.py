@@ -2,8 +2,6 @@
 subject (or the predicate of "is a"), as rules the parser applies after finding the mentions."""
 from __future__ import annotations
 
-from bisect import bisect
-from collections import defaultdict
 
 from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, CONTRACTION_STEMS,
                                    COPULAS, DRESSED,
@@ -15,6 +13,8 @@ from harness.parse.trace import Trace
 
 PREDICATE_GAP = 4  # "is a", "is most likely a", "appears to be a"
 WORD_NEGATORS = NEGATORS - {"t"}  # "t" negates only after a contraction stem
+STOP_BETWEEN = frozenset({",", ";", SENTENCE, "of"}) | COPULAS | ARTICLES | PREPOSITIONS
+# what ends a noun phrase, going back from its noun ("a monarch in ermine robes" holds two)
 
 
 def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
@@ -63,7 +63,8 @@ def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
     """A one-word -s form is a verb, not a plural, before an article when no article or count
     comes before it ("a couple rides a tandem", "a girl holds a kitten"), a verb of position
     (rules.json inversion_verbs) between a noun and a preposition, or right after "a"
-    and one noun ("a siamang calls loudly": "a siamang calls" cannot be a plural compound)."""
+    and one noun, or a few adjectives and one noun ("a siamang calls loudly", "a big orange
+    snowplow pushes snow": "a siamang calls" cannot be a plural compound)."""
     if not (m.word.n == 1 and tokens[m.start].endswith("s")):  # the caller checked "inflection"
         return False
     before = tokens[m.start - 1] if m.start else ""
@@ -75,8 +76,18 @@ def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
             before not in ARTICLES and before not in QUANTITIES and not before.isdigit() and
             before != ","):  # "Bananas. A bunch ...": the answer, not a verb
         return True
-    return prev is not None and prev.end == m.start and prev.word.n == 1 and prev.start > 0 and (
-        tokens[prev.start - 1] in ("a", "an"))
+    return prev is not None and prev.end == m.start and prev.word.n == 1 and _after_a(
+        tokens, prev.start)  # "a siamang calls loudly", "a big orange snowplow pushes snow"
+
+
+def _after_a(tokens: tuple[str, ...], start: int) -> bool:
+    """"a" or "an" opens the phrase at start, with at most two words between (no comma)."""
+    for k in range(start - 1, max(-1, start - 4), -1):
+        if tokens[k] in ("a", "an"):
+            return True
+        if tokens[k] in STOP_BETWEEN:
+            return False
+    return False
 
 
 def _plural_before(tokens: tuple[str, ...], prev: Mention, m: Mention) -> bool:
@@ -121,10 +132,9 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
             person.sense, person.rank = person.word.wearer, 3
         if garment != m.sense:
             m.sense, m.rank = garment, senses.rank(garment)
-        if last is None:  # per sentence, the last thing neither a person nor worn, once
-            stops = [j for j, t in enumerate(tokens) if t == SENTENCE]
-            last = _last_things(senses, stops, mentions)
-        if k < last[bisect(stops, person.start)]:
+        if last is None:  # the last thing neither a person nor worn nor scenery, once
+            last = _last_thing(senses, tokens, mentions)
+        if k < last:
             if trace:
                 trace.add("worn", "worn_roots: what a person wears is their attribute",
                           skipped=" ".join(tokens[m.start:m.end]))
@@ -132,15 +142,20 @@ def worn(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     return [m for k, m in enumerate(mentions) if k not in dropped] if dropped else mentions
 
 
-def _last_things(senses: Senses, stops: list[int], mentions: list[Mention]) -> dict:
-    """Sentence number (stops: where sentences end) -> index of its last mention that is
-    neither a person nor worn ("a man in a suit and tie holding a cup"): what a person wears is
-    dropped only for a thing of the same sentence ("A man wearing a flat cap. Behind him is a
-    mailbox." keeps the cap)."""
-    last: dict[int, int] = defaultdict(lambda: -1)
+def _last_thing(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention]) -> int:
+    """Index of the last mention that can be the subject beside a person (Senses.beside: "a
+    man in a suit and tie holding a cup", "A man wearing a helmet. He rides a motorcycle."), or
+    -1; scenery does not count ("a woman in a swimsuit on a beach"), nor what a later sentence
+    places with a fronted phrase ("... wearing a flat cap. Behind him are a mailbox and ...")."""
+    last, placed, k = -1, False, 0  # placed: in a later sentence opening with a fronted phrase
     for j, o in enumerate(mentions):
-        if o.rank < 3 and not senses.worn(o.sense):
-            last[bisect(stops, o.start)] = j
+        while k < o.start:  # the tokens once, noting where each sentence starts
+            if tokens[k] == SENTENCE:
+                nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+                placed = nxt in CLAUSE_OPENERS or participle(nxt)
+            k += 1
+        if senses.beside(o) and not senses.worn(o.sense) and not placed:
+            last = j
     return last
 
 
@@ -164,7 +179,7 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
                     SUBJECT_WORDS), end)
     inverted = next((k for k in range(1, stop - 1) if tokens[k] in INVERSION_VERBS and (
         tokens[k + 1] in ARTICLES or tokens[k + 1] in QUANTITIES or tokens[k + 1].isdigit() or
-        tokens[k - 1] == "there")),
+        tokens[k - 1] == "there" or tokens[k + 1] == "what")),
         None)  # "Floating in the ocean is a plastic bag, drifting ...": before the comma;
     # "On the wall there is ivy": after "there", what follows is the subject, article or not
     if end is None or not any(m.start > end for m in mentions) or inverted is not None and (
@@ -295,15 +310,16 @@ def _predicate(tokens, mentions: list[Mention], best: int, negated) -> int:
 
 
 def _inverted_at(tokens: tuple[str, ...], cop: int, reach: int = 12) -> bool:
-    """The copula at cop follows a fronted phrase that opens a later sentence and names the
-    setting ("... . In the background is a barn", rules.json setting_words): what follows is a
-    thing of the setting, no predicate naming the subject. (A pronoun proves nothing: "At its
-    centre is a red wolf".) Looks back `reach`
+    """The copula at cop follows a fronted phrase that opens a later sentence ("... . Behind
+    him are a mailbox and a bicycle", "Standing in the square is an obelisk"): what follows is
+    that sentence's subject (parse/sentences.py decides whether it is the answer's), no
+    predicate naming the answer's subject. Looks back `reach`
     words at most (linear in long answers)."""
     for k in range(cop - 1, max(0, cop - reach) - 1, -1):
         if tokens[k] == SENTENCE:
-            return k + 1 < cop and tokens[k + 1] in CLAUSE_OPENERS and not (
-                SETTING_WORDS.isdisjoint(tokens[k + 1:cop]))
+            return k + 1 < cop and (tokens[k + 1] in CLAUSE_OPENERS or participle(
+                tokens[k + 1])) and (tokens[cop - 1] == "there" or tokens[cop - 1] not in (
+                SUBJECT_WORDS))  # "In the distance there is a valley", not "..., it is"
     return False
 
 
