@@ -26,7 +26,8 @@ BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "claus
              "conclusion_phrases", "negated_auxiliaries", "participle_openers", "handling_verbs",
              "dress_words", "pointing_phrases", "subject_phrases", "subject_fillers",
              "contraction_stems", "abbreviations", "prepositions", "setting_words",
-             "possessives", "centre_words", "back_references", "person_pronouns"]
+             "possessives", "centre_words", "back_references", "person_pronouns",
+             "picture_words"]
 
 
 def _texts() -> list[tuple[str, ...]]:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
-                                   NON_NOUN_ENDINGS, REFUSAL_CUES, SENTENCE, STOP, TOKEN_RE,
-                                   deletes, normalise, other_words, tokenize, variants)
+                                   NON_NOUN_ENDINGS, REFUSAL_CUES, STOP, TOKEN_RE, deletes,
+                                   normalise, other_words, tokenize, variants)
 from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_phrase, portion,
                                    unusual)
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
-from harness.parse.sentences import person_first, scene_first
+from harness.parse.sentences import beyond_one
 from harness.parse.subject import compounds, denied, fronted, has_negator, subject, worn
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
@@ -304,7 +304,7 @@ class Parser:
             for m in mentions:
                 tr.mention(" ".join(tokens[m.start:m.end]), m.word, self.senses)
         rare = not UNUSUAL.isdisjoint(tokens)  # rules.json phrase tables (phrases.py)
-        named = False
+        named = None
         negations = rare and has_negator(tokens)  # not the "t" of "T-shirt"
         if rare:
             mentions, named = unusual(tokens, mentions, self.trace)
@@ -325,13 +325,7 @@ class Parser:
             mentions = worn(self.senses, tokens, compounds(self.senses, tokens, mentions, tr), tr)
             mentions, lead = fronted(tokens, mentions, tr)
             best = subject(self.senses, tokens, mentions, lead, negations)
-            later = None if named or SENTENCE not in tokens else scene_first(
-                self.senses, tokens, mentions, tr)  # not after "The main subject is ..."
-            if later is not None and later != best:  # refined as ever: "is a bird ... it's a
-                best = later if mentions[later].rank == 3 else later + subject(  # robin"
-                    self.senses, tokens, mentions[later:], True, negations)
-            if mentions[0].rank == 3 and best:  # a person first, and a thing chosen
-                best = person_first(self.senses, tokens, mentions, best, named, tr)
+            best = beyond_one(self.senses, tokens, mentions, best, (named, negations), tr)
             mentions = group = mentions[best:]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]

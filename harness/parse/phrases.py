@@ -30,13 +30,13 @@ PORTION_WORDS = QUANTIFIERS | MATERIALS  # what can be one
 
 
 def unusual(tokens: tuple[str, ...], mentions: list[Mention],
-            trace: Trace | None) -> tuple[list[Mention], bool]:
+            trace: Trace | None) -> tuple[list[Mention], str | None]:
     """Nouns inside a refusal phrase or the viewer's side name nothing ("as an AI language
     model", "smiling at the camera"), nor does a verb after a negated auxiliary ("didn't
     load"); after a turn only the later nouns count ("a bottle... actually a wine bottle",
     "... but the colour points towards a lime", "the object in the foreground is ..."), and
-    whether that turn was a subject phrase: the answer named its subject, even a person ("The
-    focus of the photo is the bride")."""
+    which turn that was: "named" (a subject phrase: "The focus of the photo is the bride"),
+    "turn" (a correction or a conclusion: "Final answer: a seashore") or None."""
     if mentions and not PHRASE_ENDS.isdisjoint(tokens):
         mentions = _outside_phrases(tokens, mentions, trace)
     if mentions and not AUX_ENDS.isdisjoint(tokens):
@@ -56,8 +56,8 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
                           "subject_phrases: only the nouns after the last turn count",
                           word=tokens[fix])
             mentions = [m for m in mentions if m.start > fix]
-            return mentions, tokens[fix] in COPULAS  # a subject phrase named the subject
-    return mentions, False
+            return mentions, "named" if tokens[fix] in COPULAS else "turn"  # a subject
+    return mentions, None  # phrase named the subject, or a correction or conclusion turned
 
 
 def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],

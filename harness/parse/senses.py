@@ -13,7 +13,7 @@ from harness.parse.lemmas import Lemmas, relevant
 from harness.parse.lexicon import (ANIMAL_CUES, ARTICLES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
                                    EATING, FIRST_SENSE, FOOD, FOOD_CUES,
                                    HANDLING, MATERIALS, ORGANISM, PERSON, PERSON_CUES, PHYSICAL,
-                                   BUILT, SCENE, SHAPE, STOP, WORD_RE, WORN, stem)
+                                   BUILT, SCENE, SHAPE, STOP, WORD_RE, WORN, other_words, stem)
 from harness.parse.lexicon import key as lemma_key
 from harness.wordnet.graph import LabelSpace, wordnet
 
@@ -78,7 +78,8 @@ class Senses:
     def subject_like(self, m, tokens: tuple[str, ...] | None) -> bool:
         """Can be what the answer is about: a noun the label space can score, or another thing
         that heads its phrase (the answer ends, or a function word or participle follows, but
-        not "of": "a red rose in a vase", "a mouse eating cheese"; not "a cone of ice cream",
+        not "of": "a red rose in a vase", "a mouse eating cheese", "a deer stands alone", a verb
+        in -s WordNet lists (lexicon.other_words); not "a cone of ice cream",
         "an empty wooden chair"), is not scenery ("a kitchen with a toaster": rules.json
         scene_roots) and is not mostly a word for people ("kids", "a man": WordNet's first
         sense is a person)."""
@@ -86,7 +87,8 @@ class Senses:
             return True
         nxt = "" if tokens is None or m.end >= len(tokens) else tokens[m.end]  # None: any
         return m.rank == 2 and (not nxt or nxt in STOP and nxt != "of" or nxt.endswith(
-            ("ing", "ed"))) and not self.background(m.word.senses[0]) and not self.scene(m.sense)
+            ("ing", "ed")) or nxt.endswith("s") and nxt in other_words()) and not (
+            self.background(m.word.senses[0])) and not self.scene(m.sense)  # "a deer stands"
 
     def beside(self, m: Mention) -> bool:
         """Whether the mention can be what a picture is about beside a person: no person, and

@@ -26,9 +26,9 @@ from __future__ import annotations
 from harness.parse.lexicon import (ARTICLES, BACK_REFERENCES, CENTRE_WORDS, COORDINATORS,
                                    COPULAS, EVIDENCE_OPENERS, INVERSION_VERBS, PERSON_PRONOUNS,
                                    POSSESSIVES, PREPOSITIONS, QUANTITIES, SENTENCE,
-                                   PERSON, SETTING_WORDS, WEARING)
+                                   PERSON, PICTURE_WORDS, SETTING_WORDS)
 from harness.parse.senses import Mention, Senses
-from harness.parse.subject import fronted, participle
+from harness.parse.subject import fronted, is_negated, named_by_pronoun, participle, subject
 from harness.parse.trace import Trace
 
 NP_REACH = 6  # words back from a noun to the preposition that governs it ("on a big brown rug")
@@ -37,6 +37,29 @@ FRAGMENT = 5  # words of a first sentence that labels the scene ("Inside a churc
 _BREAKS = COPULAS | INVERSION_VERBS | {",", ";", SENTENCE, "there"}
 DETERMINERS = ARTICLES | POSSESSIVES
 _OPENS = DETERMINERS | QUANTITIES | {SENTENCE, ","}  # what can come right before a noun phrase
+_VERB_OR_PREP = COPULAS | INVERSION_VERBS | PREPOSITIONS | {SENTENCE}
+_PICTURE = {(w,) for w in PICTURE_WORDS}
+
+
+def beyond_one(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention], best: int,
+               flags: tuple[str | None, bool], trace: Trace | None) -> int:
+    """The subject once other sentences and people are weighed (best: the single-sentence
+    rules' choice; flags: the turn phrases.unusual found, whether the answer negates): a
+    later sentence after a scene (scene_first, then refined by the same rules: "... is a
+    bird ... it's a robin"), a later "It's a ..." (named_later), a person with only scenery
+    (person_first)."""
+    turn, negations = flags
+    if SENTENCE in tokens:
+        later = None if turn else scene_first(senses, tokens, mentions, trace)  # not after
+        # "The main subject is ...", "Final answer: ..."
+        if later is not None and later != best:
+            best = later if mentions[later].rank == 3 else later + subject(
+                senses, tokens, mentions[later:], True, negations)
+        if mentions[best].rank < 3:
+            best = named_later(senses, tokens, mentions, best, trace)
+    if mentions[0].rank == 3 and best:  # a person first, and a thing chosen
+        best = person_first(senses, tokens, mentions, best, turn == "named", trace)
+    return best
 
 
 def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
@@ -50,16 +73,23 @@ def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention]
         return None  # one sentence names everything
     first = [m for m in mentions if m.start < first_end]
     inside = embedded(senses, tokens, mentions)
-    head = next((m for m in first if not inside[id(m)] and m.rank < 3), None)  # not a person
+    head = next((m for m in first if not inside[id(m)] and (m.rank < 3 or _person(
+        tokens, m)) and tokens[m.end:m.end + 1] not in _PICTURE), None)  # a person too, if it
+    # heads a phrase (not "of dry grass"); not a kind of picture ("a wildlife photograph")
     k = start
     while k and tokens[k - 1] != SENTENCE:  # where the first sentence starts
         k -= 1
     opener = tokens[k + 1] if tokens[k] in ARTICLES and k + 1 < len(tokens) else tokens[k]
     thing = head is not None and not senses.scene(head.sense) and opener not in SETTING_WORDS
     # a thing, not a sentence about the setting: "The background is a blur of leaves, ..."
+    if thing and head.rank == 3:  # "A surfer riding a big wave ...": the person's answer
+        return None
     held = min((m.rank for m in first if not inside[id(m)] and _thing(senses, m)), default=3)
     strict = not thing and head is not None and head.rank == 0  # a class: "A volcano with"
-    if first_end - start <= FRAGMENT and not thing and any(m.rank == 0 for m in first):
+    fragment = first_end - k <= FRAGMENT  # a label: "A seashore.", "Inside a church."
+    if (strict or thing) and fragment:
+        return None  # the answer, said as a label: "A seashore. Running along it is a dog."
+    if fragment and not thing and any(m.rank == 0 for m in first):
         held = 0  # a fragment naming a class: a plain later subject is no better ("Inside a
         # church. Rows of pews face the altar.")
     beat = head.rank if thing else 3  # what a later fronted phrase's subject must outrank
@@ -69,7 +99,8 @@ def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention]
         while j < len(mentions) and mentions[j].start < hi:  # each mention once: linear
             ms.append(mentions[j])
             j += 1
-        got = _subject_of(senses, tokens, ms, lo, hi, inside, (held, beat, strict, thing))
+        got = _subject_of(senses, tokens, ms, lo, hi, inside, (held, beat, strict, thing,
+                                                                 len(first) > 2))
         if got is not None:
             if trace:
                 trace.add("scene first", "scene_roots, centre_words: the first sentence sets "
@@ -79,38 +110,57 @@ def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention]
     return None
 
 
+def named_later(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
+                best: int, trace: Trace | None) -> int:
+    """The last mention of a later sentence that a pronoun is said to be ("The picture shows a
+    farmyard with a red barn. ... It's a rooster."), when it ranks no worse than best and is no
+    hypernym of it ("A tabby. It is a cat." keeps the tabby); else best."""
+    chosen, m = best, mentions[best]
+    later = tokens.index(SENTENCE, m.end) if SENTENCE in tokens[m.end:] else len(tokens)
+    anc = senses.wn.ancestors(m.sense)
+    for k in range(best + 1, len(mentions)):
+        o = mentions[k]
+        if o.start > later and o.rank <= m.rank and o.sense not in anc and (
+                o.sense != m.sense) and named_by_pronoun(tokens, mentions, k) and not (
+                is_negated(tokens, o)):
+            chosen = k
+    if trace and chosen != best:
+        trace.add("named", "subject_words: a later sentence says what it is (\"It's a ...\")",
+                  words=" ".join(tokens[mentions[chosen].start:mentions[chosen].end]))
+    return chosen
+
+
 def person_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
                  best: int, named: bool, trace: Trace | None) -> int:
     """0 when the answer's first noun is a person (or people, or a body part) and the answer
     names nothing else a picture could be about, only natural scenery ("A man is standing at
     the edge of a cliff, looking out over the sea.", "A woman smiling at the camera.";
-    Senses.beside), or when a subject phrase named the person (named: "The focus of the photo
-    is the bride, who ...") and no such thing follows right after them: the person is the
-    subject, and the answer names no class. Anything held, worn, ridden or sat on stays the
-    subject, in any sentence ("A woman. She holds an umbrella.", "A man sitting on a stone
-    wall", "The subject is a woman wearing a sombrero")."""
+    Senses.beside), or, when a subject phrase named the person (named: "The subject is a
+    little girl asleep on a beanbag"), nothing the label space scores: the person is the
+    subject, and the answer names no class. Anything else held, worn, ridden or sat on stays
+    the subject, in any sentence ("A woman. She holds an umbrella.", "A man sitting on a stone
+    wall", "The focus of the image is a man on a unicycle")."""
     head = mentions[0]
-    if best == 0 or head.rank != 3 or not _opened(tokens, head.start):
+    if best == 0 or head.rank != 3 or not _opened(tokens, head.start) or tokens[
+            head.end:head.end + 1] == ("s",):  # not a possessor: "a child's tricycle"
         return best
-    if named:
-        nxt = mentions[1] if len(mentions) > 1 else None
-        if nxt is not None and senses.beside(nxt) and _linked(tokens[head.end:nxt.start]):
-            return best  # "a woman wearing a sombrero", "a chef holding a frying pan"
-    elif any(senses.beside(m) for m in mentions[1:]):
-        return best
+    if any(senses.beside(m) and (m.rank == 0 or not named) for m in mentions[1:]):
+        return best  # "... a man on a unicycle", "The focus is a man. He plays a saxophone."
     if trace:
-        trace.add("person", "background_roots, built_roots: a person named as the subject, or "
-                  "with only natural scenery around them", words=" ".join(
+        trace.add("person", "background_roots, built_roots: a person with only natural "
+                  "scenery around them, or named as the subject", words=" ".join(
                       tokens[head.start:head.end]))
     return 0
 
 
-def _linked(gap: tuple[str, ...]) -> bool:
-    """The words between a person and a thing say the person wears or handles it: a wearing
-    word or an -ing verb, then an article and adjectives ("wearing a", "in a red", "holding
-    the"; not "asleep on a", ", who stands")."""
-    return 0 < len(gap) <= 4 and (gap[0] in WEARING or gap[0].endswith("ing")) and (
-        _BREAKS | PREPOSITIONS).isdisjoint(gap[1:])
+def _person(tokens: tuple[str, ...], m: Mention) -> bool:
+    """A person noun heading its phrase: one starts there (_opened) and a verb, a participle
+    or a preposition follows ("A surfer riding a wave", "A man on a bench"), not an adjective,
+    a noun or a comma ("a dry, golden grassland", "dry yellow grass": WordNet's "dry" is also
+    a prohibitionist)."""
+    nxt = tokens[m.end] if m.end < len(tokens) else ""
+    return _opened(tokens, m.start) and (not nxt or nxt in _VERB_OR_PREP or nxt.endswith(
+        ("ing", "ed", "s")))
 
 
 def _opened(tokens: tuple[str, ...], start: int) -> bool:
@@ -136,10 +186,13 @@ def _sentences(tokens: tuple[str, ...], first_end: int):
 
 
 def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: int, hi: int,
-                inside: dict[int, bool], bar: tuple[int, int, bool, bool]) -> Mention | None:
-    """The subject a later sentence names, or None; bar = (held, beat, strict, thing), from the
-    first sentence. A fronted phrase that puts it at the centre of the picture names it
-    whatever came before ("In the center, though, is an hourglass"). Otherwise a fronted
+                inside: dict[int, bool], bar: tuple) -> Mention | None:
+    """The subject a later sentence names, or None; bar = (held, beat, strict, thing, listed),
+    from the first sentence. A fronted phrase that puts it at the centre of the picture names
+    it after a scene, after a list of things ("There's a table, a lamp and books. In the
+    center, though, is an hourglass"; not "A pizza. In the center is an olive", nor "At its
+    center is a dome") or in a participle phrase ("Drifting in the middle is a nautilus").
+    Otherwise a fronted
     phrase names it ("Lying on the couch is a French bulldog", "In the middle, two zebras
     ..."; not one about the setting: "In the background stands ...") when it outranks `beat`
     (the first sentence's head, when that is a thing: "... a wooden table. Lying on top of the
@@ -152,7 +205,7 @@ def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: 
     A white airliner ..."; "a kitchen with a toaster. A cat ..." keeps the toaster)."""
     if not ms:
         return None
-    held, beat, strict, thing = bar
+    held, beat, strict, thing, listed = bar
     part = tokens[lo:hi]
     shifted = [_moved(m, -lo) for m in ms]
     rest, lead = fronted(part, shifted, None)
@@ -163,11 +216,15 @@ def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: 
         inverted = not INVERSION_VERBS.isdisjoint(part[:cut])  # "Floating above ... is the"
         if part[0] in EVIDENCE_OPENERS or cut > LONG_FRONT and not inverted:
             return None  # evidence ("Based on the mane, ..."), or a clause before the comma
-        if not CENTRE_WORDS.isdisjoint(part[:cut]) and rest[0] is shifted[0]:
+        back = not BACK_REFERENCES.isdisjoint(part[:cut])  # "At its center", "in front of it"
+        if not CENTRE_WORDS.isdisjoint(part[:cut]) and rest[0] is shifted[0] and (
+                not (thing or strict) or not back and (participle(part[0]) or listed)) and (
+                part[rest[0].end:rest[0].end + 1] != ("s",)) and rest[0].rank < 3:
             return first  # nothing but the centre before it: "In the middle of the frame"
-        pointing = BACK_REFERENCES if thing else PERSON_PRONOUNS  # after a scene, "it" is it
-        if not SETTING_WORDS.isdisjoint(part[:cut]) or strict and not participle(part[0]) or (
-                not pointing.isdisjoint(part[:cut]) and (thing or first.rank >= held)):
+        pointing = BACK_REFERENCES if thing or strict else PERSON_PRONOUNS  # after a scene
+        if not SETTING_WORDS.isdisjoint(part[:cut]) or strict and (  # that is no class, "it"
+                not participle(part[0]) or rest[0].rank == 3) or (  # is the scene
+                not pointing.isdisjoint(part[:cut]) and (thing or strict or first.rank >= held)):
             return None  # "Next to it are a few leaflets", "Behind him are a fountain, ..."
         if PERSON in senses.wn.ancestors(rest[0].sense) and not thing:  # or what they wear
             worn = len(rest) > 1 and senses.worn(rest[1].sense)

@@ -13,6 +13,8 @@ from harness.parse.trace import Trace
 
 PREDICATE_GAP = 4  # "is a", "is most likely a", "appears to be a"
 WORD_NEGATORS = NEGATORS - {"t"}  # "t" negates only after a contraction stem
+POINTING_PRONOUNS = SUBJECT_WORDS - {"i", "we", "there"}  # "it", "this", "these", "they" ...
+RELATIVES = frozenset({"who", "which"})  # a word in -s after one is its verb
 STOP_BETWEEN = frozenset({",", ";", SENTENCE, "of"}) | COPULAS | ARTICLES | PREPOSITIONS
 # what ends a noun phrase, going back from its noun ("a monarch in ermine robes" holds two)
 
@@ -68,6 +70,8 @@ def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
     if not (m.word.n == 1 and tokens[m.start].endswith("s")):  # the caller checked "inflection"
         return False
     before = tokens[m.start - 1] if m.start else ""
+    if before in RELATIVES:  # "the bride, who stands halfway down"
+        return True
     if tokens[m.start] in INVERSION_VERBS and m.end < len(tokens) and (
             tokens[m.end] in ARTICLES and before not in ARTICLES or  # "..., stands a rocker"
             tokens[m.end] in PREPOSITIONS and prev is not None and prev.end == m.start):
@@ -334,3 +338,16 @@ def _predicate_kind(tokens, mentions: list[Mention], k: int) -> bool | None:
             lo + cop and tokens[lo + cop - 1] in SETTING_WORDS) or _inverted_at(tokens, lo + cop):
         return None  # "The background is a yard", "Behind him is a red mailbox"
     return not MODALS.isdisjoint(tokens[max(0, lo + cop - 2):lo + cop])
+
+
+def named_by_pronoun(tokens: tuple[str, ...], mentions: list[Mention], k: int) -> bool:
+    """Mention k is what a pronoun is said to be ("It's a rooster.", "These are most likely
+    mongooses.", "this is most likely a pelican"): the answer naming its subject outright."""
+    m = mentions[k]
+    lo = max(mentions[k - 1].end if k else 0, m.start - PREDICATE_GAP)
+    cop = next((c for c in range(lo, m.start) if tokens[c] in COPULAS and tokens[c] != "like"),
+               None)
+    return cop is not None and cop > 0 and tokens[cop - 1] in POINTING_PRONOUNS and not (
+        cop > 1 and (tokens[cop - 2] in PREPOSITIONS or tokens[cop - 2] == "of")) and (
+        # not "Next to it are leaflets", "In front of it is a tractor"
+        _predicate_kind(tokens, mentions, k) is not None)
