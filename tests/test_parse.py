@@ -176,7 +176,20 @@ def test_blind_hold_out_set_eight():
     turned "a fox in the middle of the frame, a snowy field around it" into the field."""
     f = figures(load_gold("parser_holdout8.tsv"), parser_for().parse)
     assert f["n"] >= 350 and f["n_no_class"] >= 75
-    assert f["class_acc"] >= 0.885 and f["false_class"] <= 0.105 and f["synset_acc"] >= 0.82, (
+    assert f["class_acc"] >= 0.9 and f["false_class"] <= 0.09 and f["synset_acc"] >= 0.84, (
+        {k: v for k, v in f.items() if k != "misses"}, f["misses"])
+
+
+def test_blind_hold_out_set_ten_written_for_the_final_check():
+    """tests/data/parser_holdout10.tsv, blind (35% of 40+ words, five imagined VLM styles), run
+    once at 5ef7c34, after the first two rounds of sentence rules: 81.7% class / 19.3%
+    false-class (23 of 119) / 73.6% synset; the session-start code (0d204d0) scored 79.2 /
+    15.1 / 69.9 on it. Most of its false classes are a person doing something with a class
+    object, where its writer took the person and the project's convention the object
+    (BENCHMARKS.md, issue 17, fourth session)."""
+    f = figures(load_gold("parser_holdout10.tsv"), parser_for().parse)
+    assert f["n"] >= 400 and f["n_no_class"] >= 110
+    assert f["class_acc"] >= 0.83 and f["false_class"] <= 0.165 and f["synset_acc"] >= 0.74, (
         {k: v for k, v in f.items() if k != "misses"}, f["misses"])
 
 
@@ -188,7 +201,7 @@ def test_blind_hold_out_set_nine_scene_first_descriptions():
     are what lifted it."""
     f = figures(load_gold("parser_holdout9.tsv"), parser_for().parse)
     assert f["n"] >= 480 and f["n_no_class"] >= 120
-    assert f["class_acc"] >= 0.86 and f["false_class"] <= 0.12 and f["synset_acc"] >= 0.82, (
+    assert f["class_acc"] >= 0.9 and f["false_class"] <= 0.105 and f["synset_acc"] >= 0.86, (
         {k: v for k, v in f.items() if k != "misses"}, f["misses"])
 
 

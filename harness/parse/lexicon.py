@@ -175,21 +175,23 @@ def tokenize(text: str) -> list[str]:
 
 
 def _plain(core: str) -> list[str]:
-    """tokenize's fast path: words and commas, SENTENCE between sentences."""
-    if ". " not in core:
-        return core.lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
-    parts = core.split(". ")  # SENTENCE_RE's test, without a call per match
-    out = parts[0].lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
+    """tokenize's fast path for plain answers of several sentences: words and commas, SENTENCE
+    between sentences (SENTENCE_RE's test, without a call per match)."""
+    parts = core.split(". ")
+    joined = [parts[0]]
     for before, part in zip(parts, parts[1:]):
         nxt = part.lstrip(" '")[:1]
         if before[-1:] == " ":  # a full stop on its own: TOKEN_RE's SENTENCE
-            out.append(SENTENCE)
+            joined.append(" \x00 ")
         elif nxt.isupper() or nxt.isdigit():
             last = before.replace(".", " ").replace("'", " ").replace(",", " ").rsplit(" ", 1)[-1]
-            if not (len(last) == 1 and last.isalpha() or last.lower() in ABBREVIATIONS):
-                out.append(SENTENCE)  # SENTENCE_RE's test of the word before the stop
-        out += part.lower().replace(",", " , ").replace(".", " ").replace("'", " ").split()
-    return out
+            abbreviation = len(last) == 1 and last.isalpha() or last.lower() in ABBREVIATIONS
+            joined.append(" " if abbreviation else " \x00 ")
+        else:
+            joined.append(" ")
+        joined.append(part)
+    return "".join(joined).lower().replace(",", " , ").replace(".", " ").replace(
+        "'", " ").replace("\x00", SENTENCE).split()
 
 
 def _sentence_end(m: re.Match) -> str:

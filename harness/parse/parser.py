@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
-                                   NON_NOUN_ENDINGS, REFUSAL_CUES, STOP, TOKEN_RE, deletes,
-                                   normalise, other_words, tokenize, variants)
+                                   NON_NOUN_ENDINGS, REFUSAL_CUES, SENTENCE, STOP, TOKEN_RE,
+                                   deletes, normalise, other_words, tokenize, variants)
 from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_phrase, portion,
                                    unusual)
 from harness.parse.result import NOTHING, ParseResult
@@ -325,7 +325,8 @@ class Parser:
             mentions = worn(self.senses, tokens, compounds(self.senses, tokens, mentions, tr), tr)
             mentions, lead = fronted(tokens, mentions, tr)
             best = subject(self.senses, tokens, mentions, lead, negations)
-            best = beyond_one(self.senses, tokens, mentions, best, (named, negations), tr)
+            if mentions[0].rank == 3 or SENTENCE in tokens:  # people, or several sentences
+                best = beyond_one(self.senses, tokens, mentions, best, (named, negations), tr)
             mentions = group = mentions[best:]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]
