@@ -1,32 +1,34 @@
-"""Answers of several sentences: a first sentence that only sets the scene hands the subject on.
+"""Answers of several sentences, and answers about people: which sentence names the subject.
 
 Long descriptions ("Describe the main object") often open with the setting and name the object
 later: "The beach is wet at low tide, with shells in the sand. Lying in a puddle is an orange
-starfish." Within one sentence the parser's subject rules hold (subject.py); across sentences:
+starfish." Within one sentence the rules of subject.py hold; across sentences (scene_first):
 
-- The first sentence *sets the scene* when its head (its first noun outside a prepositional
-  phrase that is not a person) is scenery (rules.json scene_roots), or when it has no such noun
-  at all ("The photo was taken on a highway shoulder at dusk."). A head that is a class, even a
-  place, gives way only to a later participle phrase and its inverted subject ("The photograph
-  shows a sunny beach ... . Running along the waterline is a dog"; not "A volcano with a plume
-  of smoke. In the foreground there are a few boats").
-- Then a later sentence that opens with a fronted phrase ("Lying on the couch is ...", "In the
-  middle, ...", "At the base of a tree there is ...") names the subject: its first noun after
-  that phrase, unless the phrase points back at something named before ("Next to it sits ...",
-  "Behind her ...") or at the background ("In the background stands ...").
-- Failing that, the first later sentence whose subject is a thing that ranks better than
-  anything the scene holds names it ("The sea is choppy, with mountains on the horizon. An orca
-  leaps ...": the mountains are in a prepositional phrase, and scenery).
+- The first sentence that names anything decides. Its head is its first noun outside a
+  prepositional phrase (embedded: "on a big brown rug", "at floor level"), not a kind of picture
+  ("a wildlife photograph").
+- A head that is a person or a thing keeps the subject ("A golden retriever lies on a rug. Beside
+  it ..."), unless a later sentence puts a better-ranked thing after a fronted phrase ("... a
+  wooden table. Lying on top of the pages is a violin") or at the centre of the picture after a
+  list ("There's a table, a lamp and books. In the center, though, is an hourglass").
+- A head that is scenery (rules.json scene_roots), or no head ("The photo was taken on a highway
+  at dusk."), hands the subject on: to a later fronted or inverted phrase ("Lying on the couch is
+  a French bulldog"; not one about the setting, "In the distance is a castle"), else to a later
+  sentence's first thing if it outranks what the scene held. A scene that is a class ("A
+  volcano with a plume of smoke.") gives way only to a participle phrase ("Running along the
+  waterline is a dog"), and a first sentence that is a label ("A seashore.") to nothing.
+- Pronouns in a later fronted phrase point back (rules.json back_references, person_pronouns):
+  "Next to it are a few leaflets" leaves the envelope its subject.
 
-A first sentence whose head is a thing ("A golden retriever lies on a rug. Beside it ...") keeps
-it. Each sentence's nouns are read the way subject.py reads a whole answer.
+A later "It's a rooster." names the subject (named_later), and a person with only natural
+scenery around them is the subject, naming no class (person_first).
 """
 from __future__ import annotations
 
 from harness.parse.lexicon import (ARTICLES, BACK_REFERENCES, CENTRE_WORDS, COORDINATORS,
-                                   COPULAS, EVIDENCE_OPENERS, INVERSION_VERBS, PERSON_PRONOUNS,
-                                   POSSESSIVES, PREPOSITIONS, QUANTITIES, SENTENCE,
-                                   PERSON, PICTURE_WORDS, SETTING_WORDS)
+                                   COPULAS, EVIDENCE_OPENERS, INVERSION_VERBS, PERSON,
+                                   PERSON_PRONOUNS, PICTURE_WORDS, POSSESSIVES, PREPOSITIONS,
+                                   QUANTITIES, SENTENCE, SETTING_WORDS)
 from harness.parse.senses import Mention, Senses
 from harness.parse.subject import fronted, is_negated, named_by_pronoun, participle, subject
 from harness.parse.trace import Trace
