@@ -6,10 +6,12 @@ answers hold none of their words, which one set test finds out.
 """
 from __future__ import annotations
 
-from harness.parse.lexicon import (CONCLUSIONS, COPULAS, CORRECTIONS, FILLED, MATERIALS,
-                                   NEGATED_AUX, NEGATORS, POINTING, QUANTIFIERS, REFUSAL_PHRASES,
+from harness.parse.lexicon import (ARTICLES, CONCLUSIONS, COPULAS, CORRECTIONS, FILLED,
+                                   MATERIALS, NEGATED_AUX, NEGATORS, PERSON, POINTING, POSSESSIVES,
+                                   PREPOSITIONS, QUANTIFIERS, QUANTITIES, REFUSAL_PHRASES, STOP,
                                    SUBJECT_FILLERS, SUBJECT_PHRASES, VIEWER_PHRASES)
 from harness.parse.senses import Mention
+from harness.wordnet.graph import wordnet
 from harness.parse.trace import Trace
 
 # Phrases whose nouns name nothing in the image, longest first; their last words, with the
@@ -27,6 +29,7 @@ for _p in TURN_PHRASES:
 _POINTING_ENDS = frozenset(p[-1] for p in POINTING)
 PORTION_NEXT = QUANTIFIERS | FILLED | {"of"}  # what can follow a container or portion word
 PORTION_WORDS = QUANTIFIERS | MATERIALS  # what can be one
+HEDGES = STOP - ARTICLES - POSSESSIVES - PREPOSITIONS - QUANTITIES - {"of"}  # "most likely"
 
 
 def unusual(tokens: tuple[str, ...], mentions: list[Mention],
@@ -64,7 +67,8 @@ def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],
                      trace: Trace | None) -> list[Mention]:
     covered = {k for p in EMPTY_PHRASES for i in range(len(tokens))
                if tokens[i : i + len(p)] == p for k in range(i, i + len(p))}
-    keep = [m for m in mentions if m.start not in covered]  # linear in the answer
+    keep = [m for m in mentions if m.start not in covered or m.end - 1 not in covered]
+    # linear in the answer; a compound running past the phrase stays ("The file cabinet")
     if trace and len(keep) < len(mentions):
         trace.add("refusal phrase", "refusal_phrases, viewer_phrases: its nouns name "
                   "nothing in the image")
@@ -91,14 +95,15 @@ def _last_turn(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
                 break
             if class_ends is None and t in _POINTING_ENDS:
                 class_ends = {m.end for m in mentions if m.rank == 0}
-            turn = _turn_at(tokens, k, t, class_ends)
+            turn = _turn_at(tokens, k, t, class_ends, mentions)
             if turn is not None:
                 found = (k, turn)
                 break
     return found[1]
 
 
-def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | None) -> int | None:
+def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | None,
+             mentions: list[Mention]) -> int | None:
     """The turn a correction word or a phrase ending at k makes, or None."""
     if t in CORRECTIONS:
         return k
@@ -107,7 +112,8 @@ def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | Non
         if start < 0 or tokens[start:k + 1] != p:
             continue
         if p in SUBJECT_PHRASES:  # the turn is the copula that follows
-            return _copula_after(tokens, k + 1)
+            cop = _copula_after(tokens, k + 1)
+            return cop if cop is not None and _new_thing(tokens, cop, start, mentions) else None
         if p in POINTING and (start and tokens[start - 1] in ("that", "which") or (
                 class_ends and start in class_ends)):
             return None
@@ -130,6 +136,27 @@ def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
     if j + 1 < n and tokens[j] != "like" and not tokens[j + 1].endswith(("ing", "ed")):
         return j  # "is a ...", not "is hovering near a feeder"
     return None
+
+
+def _new_thing(tokens: tuple[str, ...], cop: int, start: int, mentions: list[Mention]) -> bool:
+    """What the copula at cop introduces is a new thing: "a"/"an" or a count, after at most
+    three hedges ("is most likely a dung beetle", "is clearly a volleyball"), or "the"/a
+    possessive when nothing was named before the phrase or a class or a person follows ("The
+    focus of the photo is the bride", "The main object is the huge pipe organ"); not a part or
+    a property of what was named ("A lion. What stands out is its mane.", "The object is
+    silver", "A bird. The focus is on the beak.")."""
+    k, n = cop + 1, len(tokens)
+    while k < n and k <= cop + 3 and (tokens[k] in HEDGES or tokens[k].endswith("ly") or (
+            tokens[k] == "on" and tokens[k + 1:k + 2] == ("the",))):  # "is on the dishwasher"
+        k += 1
+    word = tokens[k] if k < n else ""
+    if word in ("a", "an") or word in QUANTITIES or word.isdigit():
+        return True
+    if word != "the" and word not in POSSESSIVES:
+        return False
+    after = next((m for m in mentions if m.start > k), None)
+    return not any(m.start < start for m in mentions) or after is not None and (
+        after.rank == 0 or PERSON in wordnet().ancestors(after.sense))  # a class or a person
 
 
 def portion(tokens: tuple[str, ...], i: int) -> bool:

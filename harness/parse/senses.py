@@ -202,10 +202,17 @@ class Senses:
     def prefer_singular(self, keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """"oxen" is a lemma of cattle and the plural of ox: the more specific singular wins. A
         plural whose own lemma names only people ("hooks", "Scopes", "Banks") means its singular
-        when that names something else ("a hooks near a window": hooks)."""
+        when that names something else ("a hooks near a window": hooks). Of "-se" and "-s" for
+        "-ses", the word with more WordNet senses ("crosses": cross, not the lacrosse crosse)."""
         token, lookup = keys[0][0], self.lemmas.lookup
         exact, bases = lookup.get(token), self.wn.exceptions.get(token, ())
         people = exact is not None and all(self.rank(e) == 3 for e in exact)
+        if token.endswith("ses"):  # "crosses": cross, not the crosse; "vases": vase, not vas
+            two = list(dict.fromkeys(k for k in keys[1:] if k[0] in (token[:-1], token[:-2])
+                                     and lookup.get(k[0])))
+            if len({k[0] for k in two}) == 2:
+                best = max(two, key=lambda k: len(self.wn.lemmas.get(k[0], ())))
+                keys = [keys[0], best] + [x for x in keys[1:] if x != best]
         for k in keys[1:]:
             if k[0] in bases and exact and any(b != e and self.wn.descendants_contains(b, e)
                                                for b in lookup.get(k[0], ()) for e in exact) or (

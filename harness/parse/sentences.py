@@ -138,7 +138,8 @@ def person_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention
     names nothing else a picture could be about, only natural scenery ("A man is standing at
     the edge of a cliff, looking out over the sea.", "A woman smiling at the camera.";
     Senses.beside), or, when a subject phrase named the person (named: "The subject is a
-    little girl asleep on a beanbag"), nothing the label space scores: the person is the
+    little girl asleep on a beanbag"), no class nor hypernym of one ("a woman on a horse" is the
+    horse): the person is the
     subject, and the answer names no class. Anything else held, worn, ridden or sat on stays
     the subject, in any sentence ("A woman. She holds an umbrella.", "A man sitting on a stone
     wall", "The focus of the image is a man on a unicycle")."""
@@ -146,7 +147,7 @@ def person_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention
     if best == 0 or head.rank != 3 or not _opened(tokens, head.start) or tokens[
             head.end:head.end + 1] == ("s",):  # not a possessor: "a child's tricycle"
         return best
-    if any(senses.beside(m) and (m.rank == 0 or not named) for m in mentions[1:]):
+    if any(senses.beside(m) and (m.rank < 2 or not named) for m in mentions[1:]):
         return best  # "... a man on a unicycle", "The focus is a man. He plays a saxophone."
     if trace:
         trace.add("person", "background_roots, built_roots: a person with only natural "
@@ -232,9 +233,10 @@ def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: 
             worn = len(rest) > 1 and senses.worn(rest[1].sense)
             return ms[shifted.index(rest[1])] if worn else first
         if _thing(senses, rest[0]) or inverted:
-            return first if first.rank < beat else None
+            return first if first.rank < beat and (first.rank < 2 or not strict) else None
         got = next((m for m in rest if _thing(senses, m)), None)
-        return ms[shifted.index(got)] if got is not None and got.rank < beat else None
+        return ms[shifted.index(got)] if got is not None and got.rank < beat and (
+            got.rank < 2 or not strict) else None  # after a class scene, an animal or a class
     if strict or thing:
         return None
     return next((m for m in ms if not inside[id(m)] and m.rank < held and _thing(senses, m)),

@@ -347,7 +347,10 @@ def named_by_pronoun(tokens: tuple[str, ...], mentions: list[Mention], k: int) -
     lo = max(mentions[k - 1].end if k else 0, m.start - PREDICATE_GAP)
     cop = next((c for c in range(lo, m.start) if tokens[c] in COPULAS and tokens[c] != "like"),
                None)
-    return cop is not None and cop > 0 and tokens[cop - 1] in POINTING_PRONOUNS and not (
-        cop > 1 and (tokens[cop - 2] in PREPOSITIONS or tokens[cop - 2] == "of")) and (
-        # not "Next to it are leaflets", "In front of it is a tractor"
+    if cop is None:
+        return False
+    before = tokens[cop - 2] if cop > 1 else ""
+    return cop > 0 and tokens[cop - 1] in POINTING_PRONOUNS and not (
+        before in PREPOSITIONS or before == "of" or participle(before)) and (
+        # not "Next to it are leaflets", "Following it is a tractor", "Opposite it is a cab"
         _predicate_kind(tokens, mentions, k) is not None)
