@@ -184,7 +184,10 @@ def _plain(core: str) -> list[str]:
         if before[-1:] == " ":  # a full stop on its own: TOKEN_RE's SENTENCE
             joined.append(" \x00 ")
         elif nxt.isupper() or nxt.isdigit():
-            last = before.replace(".", " ").replace("'", " ").replace(",", " ").rsplit(" ", 1)[-1]
+            last = before[before.rfind(" ") + 1:]
+            if not last.isalpha():  # "e.g", "U.S", "dog's": SENTENCE_RE's word is the last part
+                last = last.replace(".", " ").replace("'", " ").replace(",", " ").rsplit(
+                    " ", 1)[-1]
             abbreviation = len(last) == 1 and last.isalpha() or last.lower() in ABBREVIATIONS
             joined.append(" " if abbreviation else " \x00 ")
         else:

@@ -211,7 +211,7 @@ class Senses:
             two = list(dict.fromkeys(k for k in keys[1:] if k[0] in (token[:-1], token[:-2])
                                      and lookup.get(k[0])))
             if len({k[0] for k in two}) == 2:
-                best = max(two, key=lambda k: len(self.wn.lemmas.get(k[0], ())))
+                best = max(two, key=lambda k: len(lookup[k[0]]))  # its physical senses
                 keys = [keys[0], best] + [x for x in keys[1:] if x != best]
         for k in keys[1:]:
             if k[0] in bases and exact and any(b != e and self.wn.descendants_contains(b, e)
