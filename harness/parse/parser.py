@@ -304,10 +304,10 @@ class Parser:
             for m in mentions:
                 tr.mention(" ".join(tokens[m.start:m.end]), m.word, self.senses)
         rare = not UNUSUAL.isdisjoint(tokens)  # rules.json phrase tables (phrases.py)
-        named = None
+        turn = None  # what phrases.unusual found: a subject phrase ("named"), another turn
         negations = rare and has_negator(tokens)  # not the "t" of "T-shirt"
         if rare:
-            mentions, named = unusual(tokens, mentions, self.trace)
+            mentions, turn = unusual(tokens, mentions, self.trace)
         if negations and all(denied(tokens, m) for m in mentions):
             if tr and mentions:
                 tr.add("negated", "negators: every thing the answer names is negated")
@@ -326,7 +326,7 @@ class Parser:
             mentions, lead = fronted(tokens, mentions, tr)
             best = subject(self.senses, tokens, mentions, lead, negations)
             if mentions[0].rank == 3 or SENTENCE in tokens:  # people, or several sentences
-                best = beyond_one(self.senses, tokens, mentions, best, (named, negations), tr)
+                best = beyond_one(self.senses, tokens, mentions, best, (turn, negations), tr)
             mentions = group = mentions[best:]
             for k in range(1, len(mentions)):  # "a husky or a malamute": keep the alternatives
                 gap = tokens[mentions[k - 1].end : mentions[k].start]

@@ -2,12 +2,10 @@
 subject (or the predicate of "is a"), as rules the parser applies after finding the mentions."""
 from __future__ import annotations
 
-
 from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, CONTRACTION_STEMS,
-                                   COPULAS, DRESSED,
-                                   EVIDENCE_OPENERS, INVERSION_VERBS, MODALS, NEGATORS,
-                                   PARTICIPLE_OPENERS, PREPOSITIONS, QUANTITIES, SENTENCE,
-                                   SETTING_WORDS, SUBJECT_WORDS, WEARING)
+                                   COPULAS, DRESSED, EVIDENCE_OPENERS, INVERSION_VERBS, MODALS,
+                                   NEGATORS, PARTICIPLE_OPENERS, PREPOSITIONS, QUANTITIES,
+                                   SENTENCE, SETTING_WORDS, SUBJECT_WORDS, WEARING)
 from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
 
@@ -156,7 +154,7 @@ def _last_thing(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention]
         while k < o.start:  # the tokens once, noting where each sentence starts
             if tokens[k] == SENTENCE:
                 nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
-                placed = nxt in CLAUSE_OPENERS or participle(nxt)
+                placed = opens_fronted(nxt)
             k += 1
         if senses.beside(o) and not senses.worn(o.sense) and not placed:
             last = j
@@ -202,6 +200,12 @@ def participle(word: str) -> bool:
     """A word that can be a participle: -ing or -ed (5+ letters), or rules.json
     participle_openers ("seen", "taken")."""
     return word.endswith(("ing", "ed")) and len(word) > 4 or word in PARTICIPLE_OPENERS
+
+
+def opens_fronted(word: str) -> bool:
+    """A sentence starting with this word opens with a fronted phrase: a clause opener
+    ("Behind him ...") or a participle ("Standing in the square ...")."""
+    return word in CLAUSE_OPENERS or participle(word)
 
 
 def _participle_phrase(tokens: tuple[str, ...], k: int) -> bool:
@@ -317,13 +321,13 @@ def _inverted_at(tokens: tuple[str, ...], cop: int, reach: int = 12) -> bool:
     """The copula at cop follows a fronted phrase that opens a later sentence ("... . Behind
     him are a mailbox and a bicycle", "Standing in the square is an obelisk"): what follows is
     that sentence's subject (parse/sentences.py decides whether it is the answer's), no
-    predicate naming the answer's subject. Looks back `reach`
-    words at most (linear in long answers)."""
+    predicate naming the answer's subject. Looks back `reach` words at most (linear in long
+    answers)."""
     for k in range(cop - 1, max(0, cop - reach) - 1, -1):
         if tokens[k] == SENTENCE:
-            return k + 1 < cop and (tokens[k + 1] in CLAUSE_OPENERS or participle(
-                tokens[k + 1])) and (tokens[cop - 1] == "there" or tokens[cop - 1] not in (
-                SUBJECT_WORDS))  # "In the distance there is a valley", not "..., it is"
+            return k + 1 < cop and opens_fronted(tokens[k + 1]) and (
+                tokens[cop - 1] == "there" or tokens[cop - 1] not in SUBJECT_WORDS)
+            # "In the distance there is a valley", not "Given the coat, it is a ..."
     return False
 
 
