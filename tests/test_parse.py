@@ -189,7 +189,17 @@ def test_blind_hold_out_set_ten_written_for_the_final_check():
     (BENCHMARKS.md, issue 17, fourth session)."""
     f = figures(load_gold("parser_holdout10.tsv"), parser_for().parse)
     assert f["n"] >= 400 and f["n_no_class"] >= 110
-    assert f["class_acc"] >= 0.83 and f["false_class"] <= 0.165 and f["synset_acc"] >= 0.74, (
+    assert f["class_acc"] >= 0.84 and f["false_class"] <= 0.165 and f["synset_acc"] >= 0.75, (
+        {k: v for k, v in f.items() if k != "misses"}, f["misses"])
+
+
+def test_blind_hold_out_set_eleven_six_vlm_styles():
+    """tests/data/parser_holdout11.tsv, blind (440 answers, 20% of 40+ words, six imagined VLM
+    styles; its brief stated the convention that a person using a class object is the object),
+    run once at 2ade383: 88.0% class / 5.3% false-class (4 of 75) / 84.8% synset."""
+    f = figures(load_gold("parser_holdout11.tsv"), parser_for().parse)
+    assert f["n"] >= 430 and f["n_no_class"] >= 70
+    assert f["class_acc"] >= 0.89 and f["false_class"] <= 0.07 and f["synset_acc"] >= 0.85, (
         {k: v for k, v in f.items() if k != "misses"}, f["misses"])
 
 

@@ -27,7 +27,7 @@ BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "claus
              "dress_words", "pointing_phrases", "subject_phrases", "subject_fillers",
              "contraction_stems", "abbreviations", "prepositions", "setting_words",
              "possessives", "centre_words", "back_references", "person_pronouns",
-             "picture_words"]
+             "picture_words", "fronting_adverbs", "shape_words"]
 
 
 def _texts() -> list[tuple[str, ...]]:

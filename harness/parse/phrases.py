@@ -30,6 +30,8 @@ _POINTING_ENDS = frozenset(p[-1] for p in POINTING)
 PORTION_NEXT = QUANTIFIERS | FILLED | {"of"}  # what can follow a container or portion word
 PORTION_WORDS = QUANTIFIERS | MATERIALS  # what can be one
 HEDGES = STOP - ARTICLES - POSSESSIVES - PREPOSITIONS - QUANTITIES - {"of"}  # "most likely"
+_BETWEEN_NAMED = frozenset({",", "which", "that", "itself", "themselves"})
+_A = {("a",), ("an",)}
 
 
 def unusual(tokens: tuple[str, ...], mentions: list[Mention],
@@ -52,15 +54,15 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
             dropped = set(map(id, verbs))  # linear in the answer, however many there are
             mentions = [m for m in mentions if id(m) not in dropped]
     if not TURNS.isdisjoint(tokens):
-        fix = _last_turn(tokens, mentions)
+        fix, named = _last_turn(tokens, mentions)
         if fix is not None and any(m.start > fix for m in mentions):
             if trace and any(m.start <= fix for m in mentions):
                 trace.add("turn", "corrections, conclusion_phrases, pointing_phrases, "
                           "subject_phrases: only the nouns after the last turn count",
                           word=tokens[fix])
             mentions = [m for m in mentions if m.start > fix]
-            return mentions, "named" if tokens[fix] in COPULAS else "turn"  # a subject
-    return mentions, None  # phrase named the subject, or a correction or conclusion turned
+            return mentions, "named" if named else "turn"  # a subject phrase named the
+    return mentions, None  # subject, or a correction or conclusion turned
 
 
 def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],
@@ -75,13 +77,16 @@ def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],
     return keep
 
 
-def _last_turn(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
-    """The index of the last token of the last correction word or conclusion phrase, or of the
-    copula after a subject phrase ("the main object here is ..."). Pointing right after a class
+def _last_turn(tokens: tuple[str, ...],
+               mentions: list[Mention]) -> tuple[int | None, bool]:
+    """(index, named): the index of the last token of the last correction word or conclusion
+    phrase, or of the copula after a subject phrase ("the main object here is ..."), or of the
+    token before the noun a subject phrase names after it ("The fence is the main subject");
+    named: a subject phrase named it. Pointing right after a class
     noun, or after "that"/"which", is literal: "a cannon points towards the sea", "an arrow that
     points towards a church" (evidence is no class: "the colour points towards a lime").
     Each turn word present is looked for from the end by tuple.index (no loop over tokens)."""
-    n, rev, found = len(tokens), tokens[::-1], (-1, None)
+    n, rev, found = len(tokens), tokens[::-1], (-1, None, False)
     class_ends: set[int] | None = None  # where a class noun ends, for literal pointing
     for t in TURNS.intersection(tokens):
         r = -1
@@ -97,28 +102,57 @@ def _last_turn(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
                 class_ends = {m.end for m in mentions if m.rank == 0}
             turn = _turn_at(tokens, k, t, class_ends, mentions)
             if turn is not None:
-                found = (k, turn)
+                found = (k, *turn)
                 break
-    return found[1]
+    return found[1], found[2]
 
 
 def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | None,
-             mentions: list[Mention]) -> int | None:
-    """The turn a correction word or a phrase ending at k makes, or None."""
+             mentions: list[Mention]) -> tuple[int, bool] | None:
+    """The turn (index, named) a correction word or a phrase ending at k makes, or None."""
     if t in CORRECTIONS:
-        return k
+        return k, False
     for p in _ENDING.get(t, ()):
         start = k + 1 - len(p)
         if start < 0 or tokens[start:k + 1] != p:
             continue
         if p in SUBJECT_PHRASES:  # the turn is the copula that follows
             cop = _copula_after(tokens, k + 1)
-            return cop if cop is not None and _new_thing(tokens, cop, start, mentions) else None
+            if tokens[k + 1:k + 2] == (",",) and (tokens[k + 2:k + 3] == ("namely",) or tokens[
+                    k + 2:k + 3] in _A):  # "... is the main subject, a long stone viaduct"
+                return k + 1, True
+            if cop is None:  # or the subject comes first: "The fence ... is the main subject"
+                at = _named_before(tokens, start, mentions)
+                return None if at is None else (at, True)
+            return (cop, True) if _new_thing(tokens, cop, start, mentions) else None
         if p in POINTING and (start and tokens[start - 1] in ("that", "which") or (
                 class_ends and start in class_ends)):
             return None
-        return k
+        return k, False
     return None
+
+
+def _named_before(tokens: tuple[str, ...], start: int, mentions: list[Mention]) -> int | None:
+    """Where the noun phrase ends that a subject phrase after a copula names ("The fence, which
+    is the main subject of the photo", "the people are clearly the main subject"): the turn is
+    the token before that noun, which only the noun itself may follow up to the copula (a
+    comma, "which", "that", "itself", hedges), or an earlier kind of it ("a mousetrap ... The trap
+    is the main object"). None if no noun comes right before."""
+    k = start - 1 if start and tokens[start - 1] == "the" else start
+    while k > 0 and (tokens[k - 1] in HEDGES and tokens[k - 1] not in COPULAS or tokens[
+            k - 1].endswith("ly")):
+        k -= 1
+    if not k or tokens[k - 1] not in COPULAS:
+        return None
+    k -= 1
+    while k > 0 and tokens[k - 1] in _BETWEEN_NAMED:
+        k -= 1
+    named = next((m for m in reversed(mentions) if m.end == k), None)
+    if named is None:
+        return None
+    kind = next((m for m in mentions if m.end <= named.start and named.sense in wordnet(
+        ).ancestors(m.sense)), named)  # "a wooden mousetrap ... The trap is the main object"
+    return kind.start - 1
 
 
 def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:

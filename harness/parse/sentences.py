@@ -95,21 +95,25 @@ def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention]
         held = 0  # a fragment naming a class: a plain later subject is no better ("Inside a
         # church. Rows of pews face the altar.")
     beat = head.rank if thing else 3  # what a later fronted phrase's subject must outrank
-    j = len(first)
+    j, plain = len(first), None
     for lo, hi in _sentences(tokens, first_end):
         ms = []
         while j < len(mentions) and mentions[j].start < hi:  # each mention once: linear
             ms.append(mentions[j])
             j += 1
-        got = _subject_of(senses, tokens, ms, lo, hi, inside, (held, beat, strict, thing,
-                                                                 len(first) > 2))
-        if got is not None:
-            if trace:
-                trace.add("scene first", "scene_roots, centre_words: the first sentence sets "
-                          "the scene, or a later one puts its subject at the centre",
-                          words=" ".join(tokens[got.start:got.end]))
-            return mentions.index(got)
-    return None
+        got, fronted_ = _subject_of(senses, tokens, ms, lo, hi, inside, (
+            held, beat, strict, thing, len(first) > 2))
+        if got is None or plain is not None and not (fronted_ and got.rank <= plain.rank and (
+                BACK_REFERENCES.isdisjoint(tokens[lo:got.start]))):
+            continue  # a later fronted phrase outranks a sentence's first thing, unless it
+        plain = got  # points back to it ("Next to it is ..."): "... A picnic table sits near
+        if fronted_:  # a fire pit. Parked on the pad is an RV"
+            break
+    if plain is not None and trace:
+        trace.add("scene first", "scene_roots, centre_words: the first sentence sets the scene, "
+                  "or a later one puts its subject at the centre",
+                  words=" ".join(tokens[plain.start:plain.end]))
+    return None if plain is None else mentions.index(plain)
 
 
 def named_later(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
@@ -189,9 +193,10 @@ def _sentences(tokens: tuple[str, ...], first_end: int):
 
 
 def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: int, hi: int,
-                inside: dict[int, bool], bar: tuple) -> Mention | None:
-    """The subject a later sentence names, or None; bar = (held, beat, strict, thing, listed),
-    from the first sentence. A fronted phrase that puts it at the centre of the picture names
+                inside: dict[int, bool], bar: tuple) -> tuple[Mention | None, bool]:
+    """(subject, fronted): the subject a later sentence names, or None, and whether a fronted
+    phrase named it (which outranks an earlier sentence's plain first thing); bar = (held,
+    beat, strict, thing, listed), from the first sentence. A fronted phrase that puts it at the centre of the picture names
     it after a scene, after a list of things ("There's a table, a lamp and books. In the
     center, though, is an hourglass"; not "A pizza. In the center is an olive", nor "At its
     center is a dome") or in a participle phrase ("Drifting in the middle is a nautilus").
@@ -207,7 +212,7 @@ def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: 
     best rank among the things the scene holds ("a runway, a control tower and runway lights.
     A white airliner ..."; "a kitchen with a toaster. A cat ..." keeps the toaster)."""
     if not ms:
-        return None
+        return None, False
     held, beat, strict, thing, listed = bar
     part = tokens[lo:hi]
     shifted = [_moved(m, -lo) for m in ms]
@@ -218,29 +223,31 @@ def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: 
         cut, first = rest[0].start, ms[shifted.index(rest[0])]
         inverted = not INVERSION_VERBS.isdisjoint(part[:cut])  # "Floating above ... is the"
         if part[0] in EVIDENCE_OPENERS or cut > LONG_FRONT and not inverted:
-            return None  # evidence ("Based on the mane, ..."), or a clause before the comma
+            return None, True  # evidence ("Based on the mane, ..."), or a clause before the comma
         back = not BACK_REFERENCES.isdisjoint(part[:cut])  # "At its center", "in front of it"
         if not CENTRE_WORDS.isdisjoint(part[:cut]) and rest[0] is shifted[0] and (
                 not (thing or strict) or not back and (participle(part[0]) or listed)) and (
                 part[rest[0].end:rest[0].end + 1] != ("s",)) and rest[0].rank < 3:
-            return first  # nothing but the centre before it: "In the middle of the frame"
+            return first, True  # nothing but the centre before it: "In the middle of the frame"
         pointing = BACK_REFERENCES if thing or strict else PERSON_PRONOUNS  # after a scene
         if not SETTING_WORDS.isdisjoint(part[:cut]) or strict and (  # that is no class, "it"
                 not participle(part[0]) or rest[0].rank == 3) or (  # is the scene
                 not pointing.isdisjoint(part[:cut]) and (thing or strict or first.rank >= held)):
-            return None  # "Next to it are a few leaflets", "Behind him are a fountain, ..."
+            return None, True  # "Next to it are a few leaflets", "Behind him are a fountain, ..."
         if PERSON in senses.wn.ancestors(rest[0].sense) and not thing:  # or what they wear
             worn = len(rest) > 1 and senses.worn(rest[1].sense)
-            return ms[shifted.index(rest[1])] if worn else first
+            return (ms[shifted.index(rest[1])] if worn else first), True
         if _thing(senses, rest[0]) or inverted:
-            return first if first.rank < beat and (first.rank < 2 or not strict) else None
+            return (first if first.rank < beat and (first.rank < 2 or not strict) else None
+                    ), True
         got = next((m for m in rest if _thing(senses, m)), None)
-        return ms[shifted.index(got)] if got is not None and got.rank < beat and (
-            got.rank < 2 or not strict) else None  # after a class scene, an animal or a class
+        return (ms[shifted.index(got)] if got is not None and got.rank < beat and (
+            got.rank < 2 or not strict) else None), True  # after a class scene, an animal or
+        # a class
     if strict or thing:
-        return None
+        return None, False
     return next((m for m in ms if not inside[id(m)] and m.rank < held and _thing(senses, m)),
-                None)
+                None), False
 
 
 def _inverted(part: tuple[str, ...], ms: list[Mention]) -> tuple[list[Mention], bool]:

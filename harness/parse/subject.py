@@ -3,9 +3,11 @@ subject (or the predicate of "is a"), as rules the parser applies after finding 
 from __future__ import annotations
 
 from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCESSIONS, CONTRACTION_STEMS,
-                                   COPULAS, DRESSED, EVIDENCE_OPENERS, INVERSION_VERBS, MODALS,
+                                   COPULAS, DRESSED, EVIDENCE_OPENERS, FRONTING_ADVERBS,
+                                   INVERSION_VERBS, MODALS,
                                    NEGATORS, PARTICIPLE_OPENERS, PREPOSITIONS, QUANTITIES,
-                                   SENTENCE, SETTING_WORDS, SUBJECT_WORDS, WEARING)
+                                   SENTENCE, SETTING_WORDS, SHAPE_WORDS, SUBJECT_WORDS,
+                                   WEARING, other_words)
 from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
 
@@ -13,6 +15,8 @@ PREDICATE_GAP = 4  # "is a", "is most likely a", "appears to be a"
 WORD_NEGATORS = NEGATORS - {"t"}  # "t" negates only after a contraction stem
 POINTING_PRONOUNS = SUBJECT_WORDS - {"i", "we", "there"}  # "it", "this", "these", "they" ...
 RELATIVES = frozenset({"who", "which"})  # a word in -s after one is its verb
+_NOT_BEFORE_CLAUSE = PREPOSITIONS | COPULAS | INVERSION_VERBS | ARTICLES | frozenset({
+    "of", "and", "or", ","})  # an article after one of these is inside the fronted phrase
 STOP_BETWEEN = frozenset({",", ";", SENTENCE, "of"}) | COPULAS | ARTICLES | PREPOSITIONS
 # what ends a noun phrase, going back from its noun ("a monarch in ermine robes" holds two)
 
@@ -25,13 +29,20 @@ def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     unless a kind of the next noun) are modifiers, and so is a living thing before a made
     one or the reverse ("a jaguar car" is a car)."""
     out: list[Mention] = []
+    tail = -1  # where the compound out[-1] ends: past a noun it kept its first over ("a round
+    # silver water tower": "round" over "silver", then the water tower over both)
     for m in mentions:
         prev = out[-1] if out else None
-        if m.word.how == "inflection" and _verb(tokens, m, prev):
+        if m.word.how == "inflection" and _verb(tokens, m, prev) or (
+                tokens[m.start] in SHAPE_WORDS or tokens[m.start - 1] in COPULAS) and _adjective(
+                tokens, m):  # (the test before _adjective is its own, inline: the hot path)
             if trace:
-                trace.add("compound", _VERB, skipped=" ".join(tokens[m.start:m.end]))
+                trace.add("compound", _VERB if m.word.how == "inflection" else _ADJECTIVE,
+                          skipped=" ".join(tokens[m.start:m.end]))
             continue
-        if prev is not None and prev.end == m.start:
+        if prev is not None and tail == m.start:
+            tail = m.end if not tokens[m.end - 1].endswith("ing") else -1  # "a hat plating
+            # food": a participle ends the phrase
             if _plural_before(tokens, prev, m):
                 if trace:
                     trace.add("compound", _PLURAL, keep=" ".join(tokens[m.start:m.end]))
@@ -52,11 +63,30 @@ def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
                 out[-1] = m
             continue
         out.append(m)
+        tail = m.end
     return out or mentions  # every one a verb ("rides a ..."): keep what was found
 
 _PLURAL = "a plural noun does not modify the next word, which is its verb (\"two llamas stand\")"
 _VERB = ("a word in -s where a verb goes is a verb (\"a couple rides a tandem\", \"a rig stands on "
          "legs\")")
+
+
+_ADJECTIVE = ("shape_words before another word, or a bare adjective after a copula, describe: "
+              "\"a round white yurt\", \"the composition is simple\"")
+
+
+def _adjective(tokens: tuple[str, ...], m: Mention) -> bool:
+    """A one-word noun used as an adjective: a shape word before a word that is no article,
+    preposition or verb ("a round white yurt"; rules.json shape_words), or a word that is also
+    an adjective or verb (lexicon.other_words) right after a copula with no article, naming no
+    class ("the composition is simple", "a beekeeper is working")."""
+    if m.word.n != 1 or m.word.how != "lemma":
+        return False
+    word, nxt = tokens[m.start], tokens[m.end] if m.end < len(tokens) else ""
+    if word in SHAPE_WORDS:  # a colour, an adjective or a noun after it, not "a round of"
+        return nxt.isalpha() and nxt not in _NOT_BEFORE_CLAUSE
+    return m.rank > 0 and m.start > 1 and tokens[m.start - 1] in COPULAS and tokens[
+        m.start - 2] != "there" and word in other_words()
 
 
 def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
@@ -167,8 +197,9 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     sofa, a cat ...", "Sitting on a fence is a goldfinch"): it ends at the first comma, or
     at an inverted verb before an article ("On the table sits a teapot")."""
     first = tokens[0] if tokens else ""
-    if first not in CLAUSE_OPENERS and not _participial(tokens, mentions):
-        return mentions, False
+    if first not in CLAUSE_OPENERS and not _participial(tokens, mentions) and not (
+            first in FRONTING_ADVERBS and tokens[1:2] and tokens[1] in CLAUSE_OPENERS):
+        return mentions, False  # "High on a ridge sits ..." opens with one too
     stop = tokens.index(SENTENCE) if SENTENCE in tokens else len(tokens)  # the first sentence's
     commas = [k for k in range(stop) if tokens[k] == ","]
     end = commas[0] if commas else None
@@ -179,6 +210,8 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
     if first in EVIDENCE_OPENERS:  # "Based on the coat, broad head and tail, this is a ..."
         end = next((k for k in commas if k + 1 < len(tokens) and tokens[k + 1] in
                     SUBJECT_WORDS), end)
+    elif end is not None:  # "At low tide a long sandbar emerges in ..., connecting ...": the
+        end = _clause_at(tokens, mentions, end)  # phrase ends where a clause starts
     inverted = next((k for k in range(1, stop - 1) if tokens[k] in INVERSION_VERBS and (
         tokens[k + 1] in ARTICLES or tokens[k + 1] in QUANTITIES or tokens[k + 1].isdigit() or
         tokens[k - 1] == "there" or tokens[k + 1] == "what")),
@@ -194,6 +227,26 @@ def fronted(tokens: tuple[str, ...], mentions: list[Mention],
         trace.add("fronted", "clause_openers: a fronted phrase names the background",
                        skipped=" ".join(tokens[: end + 1]))
     return rest, True
+
+
+def _clause_at(tokens: tuple[str, ...], mentions: list[Mention], end: int) -> int:
+    """Where a fronted phrase running to the comma at end really ends: before an article that
+    follows a word of the phrase (not a preposition, verb or participle: "Spanning the valley
+    is") and opens a noun phrase whose noun a verb follows ("At low tide | a long sandbar
+    emerges ..."), else end."""
+    for m in mentions:
+        if m.end >= end:
+            break
+        if m.start < 2 or not (tokens[m.end] in COPULAS or tokens[m.end].endswith("s") and (
+                tokens[m.end] in other_words())):
+            continue
+        for k in range(m.start - 1, max(0, m.start - 4), -1):
+            if tokens[k] in ARTICLES:
+                before = tokens[k - 1]
+                if before not in _NOT_BEFORE_CLAUSE and not participle(before):
+                    return k - 1
+                break
+    return end
 
 
 def participle(word: str) -> bool:
