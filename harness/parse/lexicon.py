@@ -103,7 +103,8 @@ ROLE_RE = re.compile(r"\b(?:" + "|".join(e for e, _ in entries("role_labels")) +
 # conclusion, whose words are kept: "Final answer: dhole" after a list of options).
 KEY_RE = re.compile(r"^[ \t]*(?!(?:[a-z]+ ){0,2}(?:a|an|the|is|are|this|it)\b|(?:"
                     + "|".join(" ".join(p) for p in CONCLUSIONS + POINTING) + r")[ \t]*:)"
-                    r"[a-z]+(?: [a-z]+){0,2}[ \t]*:(?=[ \t]*[a-z])", re.I | re.M)  # not "cat: 0.8"
+                    r"[a-z]+(?:[ -][a-z]+){0,2}[ \t]*:(?=[ \t]*[a-z])", re.I | re.M)
+# (not "cat: 0.8"; a key may be hyphenated: "Runner-up: Italian greyhound")
 # A hyphenated adjective in -ed or -like holds no noun of the answer ("chocolate-glazed donut",
 # "snow-capped mountains", "otter-like tail"): written as one word it matches no lemma on its own,
 # and the class names spelt this way ("flat-coated retriever", CLIP's "frilled-necked lizard")

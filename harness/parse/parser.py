@@ -22,7 +22,8 @@ from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_ph
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
 from harness.parse.sentences import beyond_one
-from harness.parse.subject import compounds, denied, fronted, has_negator, subject, worn
+from harness.parse.subject import (adjective, compounds, denied, fronted, has_negator,
+                                    subject, worn)
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -308,6 +309,8 @@ class Parser:
         negations = rare and has_negator(tokens)  # not the "t" of "T-shirt"
         if rare:
             mentions, turn = unusual(tokens, mentions, self.trace)
+        if len(mentions) == 1 and adjective(tokens, mentions[0]):  # "a flat orange background"
+            mentions = []
         if negations and all(denied(tokens, m) for m in mentions):
             if tr and mentions:
                 tr.add("negated", "negators: every thing the answer names is negated")

@@ -195,22 +195,22 @@ def _sentences(tokens: tuple[str, ...], first_end: int):
 def _subject_of(senses: Senses, tokens: tuple[str, ...], ms: list[Mention], lo: int, hi: int,
                 inside: dict[int, bool], bar: tuple) -> tuple[Mention | None, bool]:
     """(subject, fronted): the subject a later sentence names, or None, and whether a fronted
-    phrase named it (which outranks an earlier sentence's plain first thing); bar = (held,
-    beat, strict, thing, listed), from the first sentence. A fronted phrase that puts it at the centre of the picture names
-    it after a scene, after a list of things ("There's a table, a lamp and books. In the
-    center, though, is an hourglass"; not "A pizza. In the center is an olive", nor "At its
-    center is a dome") or in a participle phrase ("Drifting in the middle is a nautilus").
-    Otherwise a fronted
-    phrase names it ("Lying on the couch is a French bulldog", "In the middle, two zebras
-    ..."; not one about the setting: "In the background stands ...") when it outranks `beat`
-    (the first sentence's head, when that is a thing: "... a wooden table. Lying on top of the
-    pages is a violin"; any rank after a scene), even a person ("Standing on a dock is a woman
-    ...") or, after a verb of position, scenery ("Standing alone is an old oak tree"); strict
-    (the scene is itself a class: "The photograph shows a sunny beach ..."), only a participle
-    phrase does ("Running along the waterline is a dog"). Failing that, after a scene, the
-    sentence's first thing outside a prepositional phrase if it ranks better than `held`, the
-    best rank among the things the scene holds ("a runway, a control tower and runway lights.
-    A white airliner ..."; "a kitchen with a toaster. A cat ..." keeps the toaster)."""
+    phrase named it (which outranks an earlier sentence's plain first thing); bar = (held, beat,
+    strict, thing, listed), from the first sentence. A fronted phrase that puts it at the centre
+    of the picture names it after a scene, after a list of things ("There's a table, a lamp and
+    books. In the center, though, is an hourglass"; not "A pizza. In the center is an olive",
+    nor "At its center is a dome") or in a participle phrase ("Drifting in the middle is a
+    nautilus"). Otherwise a fronted phrase names it ("Lying on the couch is a French bulldog",
+    "In the middle, two zebras ..."; not one about the setting: "In the background stands ...")
+    when it outranks `beat` (the first sentence's head, when that is a thing: "... a wooden
+    table. Lying on top of the pages is a violin"; any rank after a scene), even a person
+    ("Standing on a dock is a woman ...") or, after a verb of position, scenery ("Standing alone
+    is an old oak tree"); strict (the scene is itself a class: "The photograph shows a sunny
+    beach ..."), only a participle phrase does ("Running along the waterline is a dog"). Failing
+    that, after a scene, the sentence's first thing outside a prepositional phrase if it ranks
+    better than `held`, the best rank among the things the scene holds ("a runway, a control
+    tower and runway lights. A white airliner ..."; "a kitchen with a toaster. A cat ..." keeps
+    the toaster)."""
     if not ms:
         return None, False
     held, beat, strict, thing, listed = bar
