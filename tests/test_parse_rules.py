@@ -27,7 +27,8 @@ BEHAVIOUR = ["quantifiers", "corrections", "negators", "inversion_verbs", "claus
              "dress_words", "pointing_phrases", "subject_phrases", "subject_fillers",
              "contraction_stems", "abbreviations", "prepositions", "setting_words",
              "possessives", "centre_words", "back_references", "person_pronouns",
-             "picture_words", "fronting_adverbs", "shape_words"]
+             "picture_words", "fronting_adverbs", "describing_words", "framing_phrases",
+             "showing_phrases"]
 
 
 def _texts() -> list[tuple[str, ...]]:
@@ -81,6 +82,16 @@ def test_every_behaviour_entry_is_exercised_by_a_labelled_answer(table):
         if not any(t[i : i + len(toks)] == toks for t in texts for i in range(len(t))):
             missing.append(key)
     assert not missing, f"{table}: no labelled answer holds {missing}"
+
+
+def test_every_hyphen_participle_is_exercised_by_a_labelled_answer():
+    """hyphen_participles are word parts ("horse-drawn"): some labelled answer holds each one
+    after a hyphen (the tokens hold it joined, "horsedrawn")."""
+    texts = [g.text.lower() for name in SETS for g in load_gold(name)]
+    texts += [t.lower() for _, t, _ in load_cases(RULES_SET)]
+    missing = [e for e, _ in entries("hyphen_participles")
+               if not any(re.search(rf"[a-z]-{e}\b", t) for t in texts)]
+    assert not missing, missing
 
 
 RULE_CASES = load_cases(RULES_SET)

@@ -37,6 +37,8 @@ CORRECTIONS = words("corrections")
 CONCLUSIONS = phrases("conclusion_phrases")
 POINTING = phrases("pointing_phrases")
 SUBJECT_PHRASES = phrases("subject_phrases")
+FRAMING_PHRASES = phrases("framing_phrases")
+SHOWING_PHRASES = phrases("showing_phrases")
 SUBJECT_FILLERS = phrases("subject_fillers")
 NEGATED_AUX = phrases("negated_auxiliaries")
 FILLED = words("filled_words")
@@ -55,7 +57,7 @@ COPULAS = words("copulas")
 INVERSION_VERBS = words("inversion_verbs")
 CLAUSE_OPENERS = words("clause_openers")
 FRONTING_ADVERBS = words("fronting_adverbs")
-SHAPE_WORDS = words("shape_words")
+DESCRIBING_WORDS = words("describing_words")
 PARTICIPLE_OPENERS = words("participle_openers")
 EVIDENCE_OPENERS = words("evidence_openers")
 SUBJECT_WORDS = words("subject_words")
@@ -109,8 +111,10 @@ KEY_RE = re.compile(r"^[ \t]*(?!(?:[a-z]+ ){0,2}(?:a|an|the|is|are|this|it)\b|(?
 # "snow-capped mountains", "otter-like tail"): written as one word it matches no lemma on its own,
 # and the class names spelt this way ("flat-coated retriever", CLIP's "frilled-necked lizard")
 # have their hyphenless key in the tables.
-HYPHEN_ADJ_RE = re.compile(r"\b([a-z]+)-(?!(?:bed|shed|sled)\b)([a-z]*[a-df-z]ed|like)\b")
-# (not "high-speed", nor the nouns in -ed: "rose-bed", "tool-shed", "dog-sled")
+HYPHEN_ADJ_RE = re.compile(r"\b([a-z]+)-(?!(?:bed|shed|sled)\b)([a-z]*[a-df-z]ed|like|"
+                           + "|".join(sorted(words("hyphen_participles"))) + r")\b(?!-)")
+# (not "high-speed", nor the nouns in -ed: "rose-bed", "tool-shed", "dog-sled", nor a longer
+# hyphenated word: "bicycle-built-for-two")
 
 
 def normalise(text: str) -> str:

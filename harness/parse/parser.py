@@ -13,6 +13,7 @@ every one denied, a refusal cue makes the match "refusal".
 """
 from __future__ import annotations
 
+from harness.parse.compounds import adjective, compounds
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
                                    NON_NOUN_ENDINGS, REFUSAL_CUES, SENTENCE, STOP, TOKEN_RE,
@@ -22,8 +23,7 @@ from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_ph
 from harness.parse.result import NOTHING, ParseResult
 from harness.parse.senses import Mention, Senses, Word
 from harness.parse.sentences import beyond_one
-from harness.parse.subject import (adjective, compounds, denied, fronted, has_negator,
-                                    subject, worn)
+from harness.parse.subject import denied, fronted, has_negator, subject, worn
 from harness.parse.trace import Trace
 from harness.wordnet.graph import LabelSpace, label_space
 
@@ -326,7 +326,8 @@ class Parser:
         group = mentions
         if len(mentions) > 1:
             mentions = worn(self.senses, tokens, compounds(self.senses, tokens, mentions, tr), tr)
-            mentions, lead = fronted(tokens, mentions, tr)
+            mentions, lead = (mentions, False) if turn == "named" else fronted(tokens, mentions,
+                                                                               tr)
             best = subject(self.senses, tokens, mentions, lead, negations)
             if mentions[0].rank == 3 or SENTENCE in tokens:  # people, or several sentences
                 best = beyond_one(self.senses, tokens, mentions, best, (turn, negations), tr)

@@ -7,8 +7,9 @@ answers hold none of their words, which one set test finds out.
 from __future__ import annotations
 
 from harness.parse.lexicon import (ARTICLES, CONCLUSIONS, COPULAS, CORRECTIONS, FILLED,
-                                   MATERIALS, NEGATED_AUX, NEGATORS, PERSON, POINTING, POSSESSIVES,
-                                   PREPOSITIONS, QUANTIFIERS, QUANTITIES, REFUSAL_PHRASES, STOP,
+                                   FRAMING_PHRASES, MATERIALS, NEGATED_AUX, NEGATORS, PERSON,
+                                   POINTING, POSSESSIVES, PREPOSITIONS, QUANTIFIERS, QUANTITIES,
+                                   REFUSAL_PHRASES, SENTENCE, SHOWING_PHRASES, STOP,
                                    SUBJECT_FILLERS, SUBJECT_PHRASES, VIEWER_PHRASES)
 from harness.parse.senses import Mention
 from harness.wordnet.graph import wordnet
@@ -22,7 +23,9 @@ PHRASE_ENDS = frozenset(p[-1] for p in EMPTY_PHRASES)
 TURN_PHRASES = CONCLUSIONS + POINTING + SUBJECT_PHRASES
 TURNS = CORRECTIONS | {p[-1] for p in TURN_PHRASES}  # "actually", "main object"
 AUX_ENDS = frozenset(p[-1] for p in NEGATED_AUX)  # "didn t", "cannot"
-UNUSUAL = PHRASE_ENDS | TURNS | NEGATORS | AUX_ENDS
+FRAMING = FRAMING_PHRASES + SHOWING_PHRASES  # found by their first word, which is rare
+FRAMING_FIRST = frozenset(p[0] for p in FRAMING)
+UNUSUAL = PHRASE_ENDS | TURNS | NEGATORS | AUX_ENDS | FRAMING_FIRST
 _ENDING: dict[str, list[tuple[str, ...]]] = {}  # last word -> the turn phrases ending with it
 for _p in TURN_PHRASES:
     _ENDING.setdefault(_p[-1], []).append(_p)
@@ -32,6 +35,8 @@ PORTION_WORDS = QUANTIFIERS | MATERIALS  # what can be one
 HEDGES = STOP - ARTICLES - POSSESSIVES - PREPOSITIONS - QUANTITIES - {"of"}  # "most likely"
 _BETWEEN_NAMED = frozenset({",", "which", "that", "itself", "themselves"})
 _A = {("a",), ("an",)}
+_OF_PREPOSITIONS = PREPOSITIONS | {"of"}
+_NO_CLAUSE = COPULAS | {",", ";", SENTENCE}
 
 
 def unusual(tokens: tuple[str, ...], mentions: list[Mention],
@@ -62,7 +67,14 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
                           word=tokens[fix])
             mentions = [m for m in mentions if m.start > fix]
             return mentions, "named" if named else "turn"  # a subject phrase named the
-    return mentions, None  # subject, or a correction or conclusion turned
+    if not FRAMING_FIRST.isdisjoint(tokens):  # subject, or a correction or conclusion turned
+        fix = _framing(tokens, mentions)
+        if fix is not None and any(m.start > fix for m in mentions):
+            if trace:
+                trace.add("turn", "framing_phrases, showing_phrases: the noun that fills or is "
+                          "shown in the picture", word=tokens[fix + 1])
+            return [m for m in mentions if m.start > fix], "named"
+    return mentions, None
 
 
 def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],
@@ -132,6 +144,21 @@ def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | Non
     return None
 
 
+def _framing(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
+    """The turn of the last framing or showing phrase: before the noun right before a framing
+    phrase ("The mountain dominates the frame"), or at the end of a showing phrase ("The photo
+    mainly shows the dock itself"); None if none names a noun."""
+    found = None
+    for i, t in enumerate(tokens):  # only answers holding a first word get here
+        if t not in FRAMING_FIRST:
+            continue
+        for p in FRAMING:
+            if tokens[i:i + len(p)] == p:
+                at = _noun_before(tokens, i, mentions) if p in FRAMING_PHRASES else i + len(p) - 1
+                found = found if at is None else at
+    return found
+
+
 def _named_before(tokens: tuple[str, ...], start: int, mentions: list[Mention]) -> int | None:
     """Where the noun phrase ends that a subject phrase after a copula names ("The fence, which
     is the main subject of the photo", "the people are clearly the main subject"): the turn is
@@ -144,15 +171,33 @@ def _named_before(tokens: tuple[str, ...], start: int, mentions: list[Mention]) 
         k -= 1
     if not k or tokens[k - 1] not in COPULAS:
         return None
-    k -= 1
+    return _noun_before(tokens, k - 1, mentions)
+
+
+def _noun_before(tokens: tuple[str, ...], k: int, mentions: list[Mention]) -> int | None:
+    """The turn before the noun that ends at k, past a comma, "which", "that" or "itself"
+    (an earlier kind of it if there is one), or None."""
     while k > 0 and tokens[k - 1] in _BETWEEN_NAMED:
         k -= 1
-    named = next((m for m in reversed(mentions) if m.end == k), None)
-    if named is None:
+    at = next((j for j in range(len(mentions) - 1, -1, -1) if mentions[j].end == k), None)
+    if at is None:
         return None
+    while at and (mentions[at - 1].end == mentions[at].start or _modifies(
+            tokens, mentions[at - 1], mentions[at])):  # "a tennis racket with yellow strings
+        at -= 1  # fills the frame": the phrase's head (and a compound from its first word)
+    named = mentions[at]
     kind = next((m for m in mentions if m.end <= named.start and named.sense in wordnet(
         ).ancestors(m.sense)), named)  # "a wooden mousetrap ... The trap is the main object"
     return kind.start - 1
+
+
+def _modifies(tokens: tuple[str, ...], head: Mention, m: Mention) -> bool:
+    """m sits in a prepositional phrase after head ("an airliner in white livery", "the lake
+    itself, with its deep water"): a preposition and words of no clause between them."""
+    gap = tokens[head.end:m.start]
+    while gap and gap[0] in _BETWEEN_NAMED:  # "the lake itself, with its deep water"
+        gap = gap[1:]
+    return bool(gap) and gap[0] in _OF_PREPOSITIONS and _NO_CLAUSE.isdisjoint(gap)
 
 
 def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
