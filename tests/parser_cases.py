@@ -60,7 +60,8 @@ HOLDOUT4 = Path(__file__).parent / "data" / "parser_holdout4.tsv"
 SETS = ("parser_cases.tsv", "parser_holdout.tsv", "parser_holdout2.tsv", "parser_holdout3.tsv",
         "parser_holdout4.tsv", "parser_holdout5.tsv", "parser_holdout6.tsv",
         "parser_holdout7.tsv", "parser_holdout8.tsv", "parser_holdout9.tsv",
-        "parser_holdout10.tsv", "parser_holdout11.tsv")
+        "parser_holdout10.tsv", "parser_holdout11.tsv",
+        "parser_holdout12.tsv")
 
 
 @dataclass(frozen=True)

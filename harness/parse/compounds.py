@@ -5,8 +5,7 @@ to the mentions it found, before it chooses the subject (subject.py)."""
 from __future__ import annotations
 
 from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, COPULAS, DESCRIBING_WORDS,
-                                   INVERSION_VERBS, PREPOSITIONS, QUANTITIES, SENTENCE, STOP,
-                                   other_words)
+                                   INVERSION_VERBS, PREPOSITIONS, QUANTITIES, SENTENCE, other_words)
 from harness.parse.senses import Mention, Senses
 from harness.parse.trace import Trace
 
@@ -14,6 +13,9 @@ RELATIVES = frozenset({"who", "which"})  # a word in -s after one is its verb
 _BEFORE_ADJECTIVE = COPULAS | ARTICLES
 NOT_BEFORE_CLAUSE = PREPOSITIONS | COPULAS | INVERSION_VERBS | ARTICLES | frozenset({
     "of", "and", "or", ","})  # an article after one of these is inside the fronted phrase
+_NOT_MODIFIED = NOT_BEFORE_CLAUSE | CLAUSE_OPENERS | frozenset(
+    "that which who whose while as but so then where when because like than after before "
+    "during until into onto through toward towards".split())
 STOP_BETWEEN = frozenset({",", ";", SENTENCE, "of"}) | COPULAS | ARTICLES | PREPOSITIONS
 # what ends a noun phrase, going back from its noun ("a monarch in ermine robes" holds two)
 
@@ -24,13 +26,15 @@ def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
     keep the better-ranked; on a tie the head (last) unless the first is a hyponym of it.
     Materials ("rubber duck") and lemmas made of function words ("large white" butterfly,
     unless a kind of the next noun) are modifiers, and so is a living thing before a made
-    one or the reverse ("a jaguar car" is a car)."""
+    one or the reverse ("a jaguar car" is a car), and a place before a person ("a street
+    performer")."""
     out: list[Mention] = []
     tail = -1  # where the compound out[-1] ends: past a noun it kept its first over ("a round
     # silver water tower": "round" over "silver", then the water tower over both)
     for m in mentions:
         prev = out[-1] if out else None
-        if m.word.how == "inflection" and _verb(tokens, m, prev) or adjective(tokens, m):
+        if m.word.how == "inflection" and _verb(tokens, m, prev, tail == m.start) or adjective(
+                tokens, m):
             if trace:
                 trace.add("compound", _VERB if m.word.how == "inflection" else _ADJECTIVE,
                           skipped=" ".join(tokens[m.start:m.end]))
@@ -48,7 +52,9 @@ def compounds(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
             words = tokens[prev.end - prev.word.n : prev.end]  # the word, not the compound
             modifier, why = senses.modifier(prev, m, words, kind_of_next)
             keep_prev = not modifier and (prev.rank < m.rank or (prev.rank == m.rank and
-                                                                 kind_of_next))
+                                                                 kind_of_next)) and not (
+                m.rank == 3 and m.word.n == 1 and prev.rank == 2 and senses.scene(prev.sense))
+            # a person named after a place is that person: "a street performer"
             if trace:
                 trace.add("compound", why or "the better-ranked noun of two adjacent",
                                keep=" ".join(tokens[(prev if keep_prev else m).start:
@@ -87,16 +93,23 @@ def _adjective(tokens: tuple[str, ...], m: Mention) -> bool:
         return False
     word, nxt = tokens[m.start], tokens[m.end] if m.end < len(tokens) else ""
     if word in DESCRIBING_WORDS:  # a colour, an adjective or a noun after it, not "a round of"
-        return nxt.isalpha() and nxt not in NOT_BEFORE_CLAUSE and nxt not in CLAUSE_OPENERS
+        return _modifier_next(nxt)
     before = tokens[m.start - 1] if m.start else ""
-    if before in ARTICLES:  # "a thick bank of fog": a rare noun sense, a noun after it
-        return m.rank == 2 and nxt.isalpha() and nxt not in STOP and not nxt.endswith((
-            "ing", "ed")) and word in other_words()
+    if before in ARTICLES:  # "a thick bank of fog", "a pale blue poke bonnet": a rare noun
+        return m.rank > 0 and _modifier_next(nxt) and not word.endswith("ing") and (
+            word in other_words())  # sense, then a noun or an adjective; not "a building"
     return m.rank > 0 and m.start > 1 and tokens[m.start - 2] != "there" and (
         word in other_words())
 
 
-def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
+def _modifier_next(nxt: str) -> bool:
+    """What follows a word used as an adjective: a word that is no function word, verb form or
+    clause opener ("round white yurt", "thick bank"; not "a seal on", "a seal that", "a seal
+    basking")."""
+    return nxt.isalpha() and nxt not in _NOT_MODIFIED and not nxt.endswith(("ing", "ed"))
+
+
+def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None, adjacent: bool) -> bool:
     """A one-word -s form is a verb, not a plural, before an article when no article or count
     comes before it ("a couple rides a tandem", "a girl holds a kitten"), a verb of position
     (rules.json inversion_verbs) between a noun and a preposition, or right after "a"
@@ -109,13 +122,13 @@ def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None) -> bool:
         return True
     if tokens[m.start] in INVERSION_VERBS and m.end < len(tokens) and (
             tokens[m.end] in ARTICLES and before not in ARTICLES or  # "..., stands a rocker"
-            tokens[m.end] in PREPOSITIONS and prev is not None and prev.end == m.start):
+            tokens[m.end] in PREPOSITIONS and adjacent):
         return True  # "an oil rig stands on steel legs"
     if before and m.end < len(tokens) and tokens[m.end] in ARTICLES and (
             before not in ARTICLES and before not in QUANTITIES and not before.isdigit() and
             before != ","):  # "Bananas. A bunch ...": the answer, not a verb
         return True
-    return prev is not None and prev.end == m.start and prev.word.n == 1 and _after_a(
+    return adjacent and prev.end == m.start and prev.word.n == 1 and _after_a(
         tokens, prev.start)  # "a siamang calls loudly", "a big orange snowplow pushes snow"
 
 

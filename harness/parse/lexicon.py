@@ -50,6 +50,7 @@ CENTRE_WORDS = words("centre_words")
 PICTURE_WORDS = words("picture_words")
 BACK_REFERENCES = words("back_references")
 PERSON_PRONOUNS = words("person_pronouns")
+PERSON_VERBS = words("person_verbs")
 NEGATORS = words("negators")
 CONTRACTION_STEMS = words("contraction_stems")
 ARTICLES = words("articles")
@@ -100,6 +101,10 @@ PREFIX_RE = re.compile(r"^\s*(" + "|".join(e for e, _ in entries("answer_prefixe
 # "[INST]", "ASSISTANT: ASSISTANT:"): markup, not words of the answer.
 SPECIAL_RE = re.compile(r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?inst\]|<image>", re.I)
 ROLE_RE = re.compile(r"\b(?:" + "|".join(e for e, _ in entries("role_labels")) + r")\s*:", re.I)
+# An answer prefix after a sentence ("... indicate a Malinois. Answer: Malinois."): the answer's
+# conclusion, which replaces the nouns before it (rules.json conclusion_phrases: "final answer").
+INNER_PREFIX_RE = re.compile(r"(?<=[.!?]) +(?:" + "|".join(
+    e for e, _ in entries("answer_prefixes")) + r")\s*:", re.I)
 # "Main object: a lace bonnet\nSetting: a porch": a line's key names a field, not the answer (one to
 # three words at the line's start, none an article or copula: not "There is a cat: ..."; nor a
 # conclusion, whose words are kept: "Final answer: dhole" after a list of options).
@@ -141,7 +146,7 @@ def normalise(text: str) -> str:
     if "\n" in text or ":" in text or "-" in text or text[:1] in "+•0123456789":
         text = MARKUP_RE.sub(" ", text)
         if ":" in text:
-            text = ROLE_RE.sub(" ", text)
+            text = INNER_PREFIX_RE.sub(" final answer ", ROLE_RE.sub(" ", text))
             if "\n" in text:  # field lines, not "Error: could not process the image"
                 text = KEY_RE.sub(" ; ", text)  # each field an alternative, not a compound
         if "\n" in text or text.lstrip()[:1] in "-+•0123456789":

@@ -175,8 +175,8 @@ def _named_before(tokens: tuple[str, ...], start: int, mentions: list[Mention]) 
 
 
 def _noun_before(tokens: tuple[str, ...], k: int, mentions: list[Mention]) -> int | None:
-    """The turn before the noun that ends at k, past a comma, "which", "that" or "itself"
-    (an earlier kind of it if there is one), or None."""
+    """The turn before the noun that ends at k, past a comma, "which", "that" or "itself" (an
+    earlier class that is a kind of it, if there is one), or None."""
     while k > 0 and tokens[k - 1] in _BETWEEN_NAMED:
         k -= 1
     at = next((j for j in range(len(mentions) - 1, -1, -1) if mentions[j].end == k), None)
@@ -186,8 +186,11 @@ def _noun_before(tokens: tuple[str, ...], k: int, mentions: list[Mention]) -> in
             tokens, mentions[at - 1], mentions[at])):  # "a tennis racket with yellow strings
         at -= 1  # fills the frame": the phrase's head (and a compound from its first word)
     named = mentions[at]
-    kind = next((m for m in mentions if m.end <= named.start and named.sense in wordnet(
-        ).ancestors(m.sense)), named)  # "a wooden mousetrap ... The trap is the main object"
+    key = "_" + named.word.key
+    kind = next((m for m in mentions if m.end <= named.start and m.rank < named.rank and (
+        named.sense in wordnet().ancestors(m.sense) or m.word.key.endswith(key))), named)
+    # a class named before: "a wooden mousetrap ... The trap is the main object", "a crash
+    # helmet ... The helmet is clearly the focus"
     return kind.start - 1
 
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from harness.parse.lexicon import (ARTICLES, BACK_REFERENCES, CENTRE_WORDS, COORDINATORS,
                                    COPULAS, EVIDENCE_OPENERS, INVERSION_VERBS, PERSON,
-                                   PERSON_PRONOUNS, PICTURE_WORDS, POSSESSIVES, PREPOSITIONS,
-                                   QUANTITIES, SENTENCE, SETTING_WORDS)
+                                   PERSON_PRONOUNS, PERSON_VERBS, PICTURE_WORDS, POSSESSIVES,
+                                   PREPOSITIONS, QUANTITIES, SENTENCE, SETTING_WORDS)
 from harness.parse.senses import Mention, Senses
 from harness.parse.subject import fronted, is_negated, named_by_pronoun, participle, subject
 from harness.parse.trace import Trace
@@ -59,9 +59,46 @@ def beyond_one(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
                 senses, tokens, mentions[later:], True, negations)
         if mentions[best].rank < 3:
             best = named_later(senses, tokens, mentions, best, trace)
+    if mentions[0].rank == 3 and not turn:  # a person first: what they wear, hold or play
+        best = person_object(senses, tokens, mentions, best, trace)
     if mentions[0].rank == 3 and best:  # a person first, and a thing chosen
         best = person_first(senses, tokens, mentions, best, turn == "named", trace)
     return best
+
+
+def person_object(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention], best: int,
+                  trace: Trace | None) -> int:
+    """The first class a person named first wears, holds, plays or uses (rules.json
+    person_verbs: "A street performer stands on a square. He is playing a red accordion", "a
+    man sits on a stool strumming a guitar"), unless best is one already; else best.
+    ("wears a pale blue poke bonnet": WordNet's "pale" is a picket, no class.)"""
+    inside = embedded(senses, tokens, mentions)  # a thing heading the verb: "a coffee table
+    things = {m.end for m in mentions if m.rank < 3 and not inside[id(m)]}  # holding a laptop",
+    # not "sits on a stool strumming a guitar"
+    if mentions[best].rank == 0 and _object_of_person(tokens, mentions[best].start, things):
+        return best
+    for k in range(1, len(mentions)):
+        m = mentions[k]
+        if m.rank == 0 and k != best and _object_of_person(tokens, m.start, things) and not (
+                is_negated(tokens, m)):
+            if trace:
+                trace.add("person", "person_verbs: what the person wears, holds or plays",
+                          words=" ".join(tokens[m.start:m.end]))
+            return k
+    return best
+
+
+def _object_of_person(tokens: tuple[str, ...], start: int, things: set[int]) -> bool:
+    """A verb of wearing, holding or playing governs the noun at start ("playing a red piano
+    accordion", "holding up a shirt"): within NP_REACH words, no break nor preposition between,
+    and no thing right before the verb (things: where they end; "a table holding a laptop")."""
+    for k in range(start - 1, max(-1, start - 1 - NP_REACH), -1):
+        t = tokens[k]
+        if t in PERSON_VERBS:
+            return k not in things
+        if t in _BREAKS or t in PREPOSITIONS or t == "of":
+            return False
+    return False
 
 
 def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention],
@@ -82,8 +119,9 @@ def scene_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention]
     while k and tokens[k - 1] != SENTENCE:  # where the first sentence starts
         k -= 1
     opener = tokens[k + 1] if tokens[k] in ARTICLES and k + 1 < len(tokens) else tokens[k]
-    thing = head is not None and not senses.scene(head.sense) and opener not in SETTING_WORDS
-    # a thing, not a sentence about the setting: "The background is a blur of leaves, ..."
+    thing = head is not None and not senses.scene(head.sense) and opener not in SETTING_WORDS and (
+        not _fills_background(tokens, head.end))  # a thing, not a sentence about the setting:
+    # "The background is a blur of leaves, ...", "The bark of a pine fills the background"
     if thing and head.rank == 3:  # "A surfer riding a big wave ...": the person's answer
         return None
     held = min((m.rank for m in first if not inside[id(m)] and _thing(senses, m)), default=3)
@@ -158,6 +196,19 @@ def person_first(senses: Senses, tokens: tuple[str, ...], mentions: list[Mention
                   "scenery around them, or named as the subject", words=" ".join(
                       tokens[head.start:head.end]))
     return 0
+
+
+def _fills_background(tokens: tuple[str, ...], end: int) -> bool:
+    """After the noun ending at end, a verb and "the background" (one word may come between,
+    and an "of" phrase before the verb: "The rough bark of a pine tree fills the whole
+    background"): the noun is the setting."""
+    k = end
+    if tokens[k:k + 1] == ("of",):  # "of a pine tree": on to the word after its noun
+        k = next((j for j in range(k + 2, min(len(tokens), k + NP_REACH)) if tokens[j] not in
+                  DETERMINERS and tokens[j - 1] not in DETERMINERS and tokens[j + 1:j + 2] == (
+                      "the",)), k)
+    rest = tokens[k + 1:k + 5]
+    return rest[:1] == ("the",) and not SETTING_WORDS.isdisjoint(rest[1:3])
 
 
 def _person(tokens: tuple[str, ...], m: Mention) -> bool:
