@@ -78,9 +78,12 @@ _ADJECTIVE = ("describing_words before another word, or a bare adjective after a
 
 
 def adjective(tokens: tuple[str, ...], m: Mention) -> bool:
-    """_adjective, with its cheapest test first, inline (this runs for most answers)."""
-    return (tokens[m.start] in DESCRIBING_WORDS or tokens[m.start - 1] in _BEFORE_ADJECTIVE
-            ) and _adjective(tokens, m)
+    """_adjective, with its cheapest tests first, inline (this runs for most nouns of most
+    answers): a class word after an article or copula is never one."""
+    if tokens[m.start] in DESCRIBING_WORDS:
+        return _adjective(tokens, m)
+    return m.rank > 0 and m.start > 0 and tokens[m.start - 1] in _BEFORE_ADJECTIVE and (
+        _adjective(tokens, m))
 
 
 def _adjective(tokens: tuple[str, ...], m: Mention) -> bool:
@@ -96,8 +99,8 @@ def _adjective(tokens: tuple[str, ...], m: Mention) -> bool:
         return _modifier_next(nxt)
     before = tokens[m.start - 1] if m.start else ""
     if before in ARTICLES:  # "a thick bank of fog", "a pale blue poke bonnet": a rare noun
-        return m.rank > 0 and _modifier_next(nxt) and not word.endswith("ing") and (
-            word in other_words())  # sense, then a noun or an adjective; not "a building"
+        return m.rank > 0 and word in other_words() and _modifier_next(nxt) and not (
+            word.endswith("ing"))  # sense, then a noun or an adjective; not "a building"
     return m.rank > 0 and m.start > 1 and tokens[m.start - 2] != "there" and (
         word in other_words())
 
