@@ -88,3 +88,14 @@ def test_freezing_between_blocks_changes_no_output():
     finally:
         gc.unfreeze()
     assert frozen.getvalue() == plain.getvalue() and plain.getvalue().count("\n") == 2000
+
+
+def test_records_with_escaped_quotes_read_as_json_loads_reads_them():
+    """The regular expression's records may hold \\" in the text (a JSON answer); any other
+    escape goes to json.loads. Either way each line's result is that of the record's text."""
+    texts = ['{"label": "quill"}', 'a "goldfish"', 'x"', 'a\\"b', "tab\there", "a \\ beagle",
+             "caf\u00e9 cat", '"', ""]
+    data = "".join(json.dumps({"id": f"r{i}", "text": t}) + "\n" for i, t in enumerate(texts))
+    _, rows = _run(data.encode())
+    for i, (t, row) in enumerate(zip(texts, rows, strict=True)):
+        assert row == {"id": f"r{i}", **parser_for().parse(t).to_dict()}, t
