@@ -90,7 +90,9 @@ class Parser:
         tokens = tuple(tokens)
         result = self._results.get(tokens)
         if result is None:
-            self._bound_sometimes()
+            self._new += 1
+            if not self._new & 255:  # _bound_sometimes, inline: most answers come this way
+                self._bound()
             if len(text) > LONG_ANSWER:  # not kept: a stream of megabyte answers stays flat
                 return self._read(tokens, fixed)
             result = self._results[tokens] = self._read(tokens, fixed)
@@ -230,7 +232,8 @@ class Parser:
         per window of tokens its match. A token that starts longer lemmas keeps a dict of the
         tokens seen after it (the hot path: "on a table", "white background")."""
         found, i, n = [], 0, len(tokens)
-        heads, windows = self._heads[n > 1], self._windows[n > 1]
+        in_sentence = n > 1
+        heads, windows = self._heads[in_sentence], self._windows[in_sentence]
         lookup, prefixes = self.lemmas.lookup, self.lemmas.prefixes
         while i < n:
             first = tokens[i]
@@ -240,7 +243,7 @@ class Parser:
                 if len(first) > MAX_TOKEN:  # no word is this long: not cached, not looked up
                     i += 1
                     continue
-                word = self._head(first, n > 1)
+                word = self._head(first, in_sentence)
                 heads[first] = word = {} if word is _LONGER else word
             if word is _STOP:
                 i += 1
@@ -250,11 +253,11 @@ class Parser:
                 got = word.get(nxt, _MISSING)
                 if got is _MISSING:  # _LONGER: the window may hold more words than these two
                     got = _LONGER if f"{first}_{nxt}" in prefixes else self._window(
-                        tokens, i, n > 1)
+                        tokens, i, in_sentence)
                     if len(nxt) <= MAX_TOKEN:
                         word[nxt] = got
                         self._memos += 1
-                word = self._window(tokens, i, n > 1) if got is _LONGER else got
+                word = self._window(tokens, i, in_sentence) if got is _LONGER else got
             elif word is _NOUN_AFTER_ARTICLE:
                 # "an orange", "an orange, the fruit"; not "orange fur"
                 nominal = (i == 0 or tokens[i - 1] in ARTICLES) and (
@@ -268,7 +271,7 @@ class Parser:
                     continue
             elif i + 1 < n and first + tokens[i + 1] in lookup and _joinable(first, tokens[i + 1]):
                 # "trolley bus": "trolleybus"
-                word = self._window(tokens, i, n > 1)
+                word = self._window(tokens, i, in_sentence)
             if word is None:
                 i += 1
                 continue
