@@ -295,16 +295,18 @@ class Senses:
         tables = CUE_TABLES if w.living is None or PERSON not in self.wn.ancestors(
             w.living) else ((("animal_cues, person_cues", PEOPLE_CUES),) + CUE_TABLES[1:])
         before = tokens[max(0, m.start - CUE_WINDOW):m.start]
-        eaten = 0 if glosses else sum(t in EATING for t in before)  # "a girl eating a banana":
-        # the banana is eaten (food), where "a mouse eating cheese" is the eater
-        handled = sum(t in HANDLING and nxt in ARTICLES for t, nxt in zip(before, before[1:]))
+        eaten = 0 if glosses or EATING.isdisjoint(before) else sum(t in EATING for t in before)
+        # "a girl eating a banana": the banana is eaten (food), where "a mouse eating cheese"
+        # is the eater
+        handled = 0 if HANDLING.isdisjoint(before) else sum(
+            t in HANDLING and nxt in ARTICLES for t, nxt in zip(before, before[1:]))
         # "flying a kite": the toy; not "a flying beetle", "a hawk flying overhead"
         scores = []
         for kind, sense, (table, cues) in zip(KINDS + ("person",),
                                               (w.living, w.made, w.food, w.person), tables):
             if sense is None:
                 continue
-            score = sum(t in cues for t in near)
+            score = 0 if cues.isdisjoint(near) else sum(t in cues for t in near)
             if glosses and kind in ("living", "made"):
                 score += len(stems & self._kind_words(sense))
             score += eaten if kind == "food" else -eaten if kind == "living" else 0
