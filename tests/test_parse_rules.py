@@ -14,7 +14,8 @@ from parser_cases import SETS, check, load_cases, load_gold, CASES
 
 RULES_SET = CASES.parent / "parser_rules.tsv"
 TABLES = [t for t in raw_rules() if not t.startswith("_")]
-WNID_TABLES = {"background_roots", "scene_roots", "built_roots", "physical_root", "organism_root",
+WNID_TABLES = {"background_roots", "body_part_root", "scene_roots", "built_roots", "physical_root",
+               "organism_root",
                "artifact_root", "worn_roots", "food_roots", "shape_roots"}
 # Tables whose entries change a result on their own; each needs a labelled answer holding it.
 # (stop, articles, coordinators and the like are grammar used on every answer.)

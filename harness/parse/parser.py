@@ -16,7 +16,8 @@ from __future__ import annotations
 from harness.parse.compounds import adjective, compounds
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
-                                   NON_NOUN_ENDINGS, REFUSAL_CUES, SENTENCE, STOP, TOKEN_RE,
+                                   NON_NOUN_ENDINGS, POSSESSIVES, REFUSAL_CUES, SENTENCE, STOP,
+                                   TOKEN_RE,
                                    deletes, normalise, other_words, tokenize, variants)
 from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_phrase, portion,
                                    unusual)
@@ -326,6 +327,8 @@ class Parser:
             return ParseResult(None, None, None, "refusal", []) if cue else NOTHING
         if self.senses.needs_context(tokens, mentions):
             self.senses.in_context(tokens, mentions, tr)
+        if not POSSESSIVES.isdisjoint(tokens) or "s" in tokens:  # "his chest", "a dog's ears"
+            self.senses.owned(tokens, mentions, tr)
         group = mentions
         if len(mentions) > 1:
             mentions = worn(self.senses, tokens, compounds(self.senses, tokens, mentions, tr), tr)

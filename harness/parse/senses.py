@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from harness.parse.lemmas import Lemmas, relevant
 from harness.parse.lexicon import (ANIMAL_CUES, ARTICLES, ARTIFACT, ARTIFACT_CUES, BACKGROUND,
+                                   BODY_PART, POSSESSIVES,
                                    EATING, FIRST_SENSE, FOOD, FOOD_CUES,
                                    HANDLING, MATERIALS, ORGANISM, PERSON, PERSON_CUES, PHYSICAL,
                                    BUILT, SCENE, SHAPE, STOP, WORD_RE, WORN, other_words, stem)
@@ -22,6 +23,8 @@ CUE_TABLES = (("animal_cues", ANIMAL_CUES), ("artifact_cues", ARTIFACT_CUES),
               ("food_cues", FOOD_CUES), ("person_cues", PERSON_CUES))
 ALL_CUES = ANIMAL_CUES | ARTIFACT_CUES | FOOD_CUES | PERSON_CUES
 PEOPLE_CUES = ANIMAL_CUES | PERSON_CUES  # a living sense that is a person ("a pitcher")
+_BODY = frozenset((BODY_PART,))
+_NOT_OWNERS = frozenset("it that there what he she who this here".split())  # "it's", not "dog's"
 CUE_WINDOW = 5  # words either side of a mention that can decide living vs made
 CONTEXT_WINDOW = 40  # words either side used for class glosses (keeps 1 MB answers linear)
 
@@ -237,6 +240,22 @@ class Senses:
                 m.rank <= 1 or all(self.kind(s) == "made" for s in m.word.senses)):
             return True, "a living thing before a made one (or the reverse) is a modifier"
         return False, ""
+
+    def owned(self, tokens, mentions, trace) -> None:
+        """After a possessive ("his chest", "her red nails", "the dog's ears"; up to two words
+        between), a word whose most frequent sense is a body part (rules.json body_part_root)
+        means it: not the chest, the nail or the ear of corn the label space would prefer."""
+        for m in mentions:
+            first = m.word.senses[0]
+            if first == m.sense or not self._under(_BODY, first) or not any(
+                    tokens[k] in POSSESSIVES or tokens[k] == "s" and k and tokens[k - 1] not in (
+                        _NOT_OWNERS) for k in range(max(0, m.start - 3), m.start)):
+                continue
+            m.sense, m.rank, m.ambiguous, m.alts = first, self.rank(first), False, ()
+            if trace:
+                trace.add("context", "body_part_root: after a possessive, a body part",
+                          words=" ".join(tokens[m.start:m.end]), synset=first,
+                          name=self.wn.name(first))
 
     def needs_context(self, tokens, mentions) -> bool:
         """Whether in_context has anything to decide in this answer (most have nothing)."""
