@@ -95,9 +95,10 @@ def _adjective(tokens: tuple[str, ...], m: Mention) -> bool:
     if m.word.n != 1 or m.word.how != "lemma":
         return False
     word, nxt = tokens[m.start], tokens[m.end] if m.end < len(tokens) else ""
-    if word in DESCRIBING_WORDS:  # a colour, an adjective or a noun after it, not "a round of"
-        return _modifier_next(nxt)
     before = tokens[m.start - 1] if m.start else ""
+    if word in DESCRIBING_WORDS:  # a colour, an adjective or a noun after it, not "a round of"
+        return _modifier_next(nxt) or before in ("a", "an") and nxt.endswith("ed") and (
+            nxt not in _NOT_MODIFIED)  # "a flat engraved plaque"
     if before in ARTICLES:  # "a thick bank of fog", "a pale blue poke bonnet": a rare noun
         return m.rank > 0 and word in other_words() and _modifier_next(nxt) and not (
             word.endswith("ing"))  # sense, then a noun or an adjective; not "a building"

@@ -102,6 +102,11 @@ PREFIX_RE = re.compile(r"^\s*(" + "|".join(e for e, _ in entries("answer_prefixe
 # "[INST]", "ASSISTANT: ASSISTANT:"): markup, not words of the answer.
 SPECIAL_RE = re.compile(r"<\|[^|<>\s]{1,40}\|>|</?s>|\[/?inst\]|<image>", re.I)
 ROLE_RE = re.compile(r"\b(?:" + "|".join(e for e, _ in entries("role_labels")) + r")\s*:", re.I)
+# A fronted phrase, then a colon and the subject ("Stretched out across the sofa: a Great Dane",
+# "Displayed in a glass case at the museum: a steel breastplate"): what follows concludes.
+FRONT_COLON_RE = re.compile(r"^\s*((?:" + "|".join(sorted(CLAUSE_OPENERS)) +
+                            r"|[a-z]{3,}(?:ed|ing))\b[^:.!?\n]{2,100}):[ \t]*(?=(?:a|an|the)\b)",
+                            re.I)
 # An answer prefix after a sentence ("... indicate a Malinois. Answer: Malinois."): the answer's
 # conclusion, which replaces the nouns before it (rules.json conclusion_phrases: "final answer").
 INNER_PREFIX_RE = re.compile(r"(?<=[.!?]) +(?:" + "|".join(
@@ -148,6 +153,7 @@ def normalise(text: str) -> str:
         text = MARKUP_RE.sub(" ", text)
         if ":" in text:
             text = INNER_PREFIX_RE.sub(" final answer ", ROLE_RE.sub(" ", text))
+            text = FRONT_COLON_RE.sub(r"\1 final answer ", text)
             if "\n" in text:  # field lines, not "Error: could not process the image"
                 text = KEY_RE.sub(" ; ", text)  # each field an alternative, not a compound
         if "\n" in text or text.lstrip()[:1] in "-+•0123456789":

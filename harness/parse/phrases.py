@@ -30,11 +30,15 @@ _ENDING: dict[str, list[tuple[str, ...]]] = {}  # last word -> the turn phrases 
 for _p in TURN_PHRASES:
     _ENDING.setdefault(_p[-1], []).append(_p)
 _POINTING_ENDS = frozenset(p[-1] for p in POINTING)
-PORTION_NEXT = QUANTIFIERS | FILLED | {"of"}  # what can follow a container or portion word
-PORTION_WORDS = QUANTIFIERS | MATERIALS  # what can be one
+COUNTERS = QUANTIFIERS | {"loaves", "glasses"} | {  # and their plurals: "two bowls of soup"
+    w + "es" if w.endswith(("x", "ch", "sh", "ss")) else w[:-1] + "ies" if w.endswith("y") else
+    w + "s" for w in QUANTIFIERS if not w.endswith(("s", "f"))}
+PORTION_NEXT = COUNTERS | FILLED | {"of"}  # what can follow a container or portion word
+PORTION_WORDS = COUNTERS | MATERIALS  # what can be one
 HEDGES = STOP - ARTICLES - POSSESSIVES - PREPOSITIONS - QUANTITIES - {"of"}  # "most likely"
 _BETWEEN_NAMED = frozenset({",", "which", "that", "itself", "themselves"})
 _A = {("a",), ("an",)}
+_SEEMING = frozenset({"seems", "appears", "to"})
 _OF_PREPOSITIONS = PREPOSITIONS | {"of"}
 _NO_CLAUSE = COPULAS | {",", ";", SENTENCE}
 
@@ -204,11 +208,17 @@ def _modifies(tokens: tuple[str, ...], head: Mention, m: Mention) -> bool:
 
 
 def _copula_after(tokens: tuple[str, ...], j: int) -> int | None:
-    """The index of "is"/"are"/"was" at j after commas and rules.json subject_fillers, when a
-    predicate follows it (no participle), or None."""
+    """The index of "is"/"are"/"was" at j after commas, rules.json subject_fillers, a participle
+    phrase set off by commas ("The main object, lying across a notebook, is a stethoscope") and
+    "seems to"/"appears to", when a predicate follows it (no participle), or None."""
     n = len(tokens)
     while j < n and tokens[j] not in COPULAS:
         if tokens[j] == ",":
+            j += 1
+            if j < n and tokens[j].endswith(("ing", "ed")) and "," in tokens[j:j + 10]:
+                j = tokens.index(",", j)  # ", lying across an open notebook, is a": an aside
+            continue
+        if tokens[j] in _SEEMING:  # "seems to be", "appears to be"
             j += 1
             continue
         filler = next((f for f in SUBJECT_FILLERS if tokens[j:j + len(f)] == f), None)
@@ -244,11 +254,12 @@ def _new_thing(tokens: tuple[str, ...], cop: int, start: int, mentions: list[Men
 def portion(tokens: tuple[str, ...], i: int) -> bool:
     """Whether the one-word noun at i (not the last token) counts or holds what follows: "a
     group of meerkats", "a basket full of pomegranates", "a jar filled with honey", and a
-    material before one ("a glass bowl of trifle"): rules.json quantifiers, filled_words,
-    materials. Looks two words ahead at most (no recursion over a run of such words)."""
-    if tokens[i] in QUANTIFIERS and _holds(tokens, i + 1):
+    material before one ("a glass bowl of trifle"): rules.json quantifiers (and their
+    plurals), filled_words, materials. Looks two words ahead at most (no recursion over a run
+    of such words)."""
+    if tokens[i] in COUNTERS and _holds(tokens, i + 1):
         return True
-    return tokens[i] in MATERIALS and tokens[i + 1] in QUANTIFIERS and _holds(tokens, i + 2)
+    return tokens[i] in MATERIALS and tokens[i + 1] in COUNTERS and _holds(tokens, i + 2)
 
 
 def _holds(tokens: tuple[str, ...], j: int) -> bool:
