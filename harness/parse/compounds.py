@@ -109,8 +109,9 @@ def _adjective(tokens: tuple[str, ...], m: Mention) -> bool:
 def _modifier_next(nxt: str) -> bool:
     """What follows a word used as an adjective: a word that is no function word, verb form or
     clause opener ("round white yurt", "thick bank"; not "a seal on", "a seal that", "a seal
-    basking")."""
-    return nxt.isalpha() and nxt not in _NOT_MODIFIED and not nxt.endswith(("ing", "ed"))
+    basking", "a stand holds")."""
+    return nxt.isalpha() and nxt not in _NOT_MODIFIED and not nxt.endswith(("ing", "ed")) and not (
+        nxt.endswith("s") and nxt in other_words())  # "a stand holds a vase"
 
 
 def _verb(tokens: tuple[str, ...], m: Mention, prev: Mention | None, adjacent: bool) -> bool:

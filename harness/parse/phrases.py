@@ -6,7 +6,8 @@ answers hold none of their words, which one set test finds out.
 """
 from __future__ import annotations
 
-from harness.parse.lexicon import (ARTICLES, CONCLUSIONS, COPULAS, CORRECTIONS, FILLED,
+from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCLUSIONS, COPULAS, CORRECTIONS,
+                                   FILLED,
                                    FRAMING_PHRASES, MATERIALS, NEGATED_AUX, NEGATORS, PERSON,
                                    POINTING, POSSESSIVES, PREPOSITIONS, QUANTIFIERS, QUANTITIES,
                                    REFUSAL_PHRASES, SENTENCE, SHOWING_PHRASES, STOP,
@@ -69,16 +70,25 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
                 trace.add("turn", "corrections, conclusion_phrases, pointing_phrases, "
                           "subject_phrases: only the nouns after the last turn count",
                           word=tokens[fix])
-            mentions = [m for m in mentions if m.start > fix]
-            return mentions, "named" if named else "turn"  # a subject phrase named the
+            return _after(mentions, fix), "named" if named else "turn"  # a subject phrase named the
     if not FRAMING_FIRST.isdisjoint(tokens):  # subject, or a correction or conclusion turned
         fix = _framing(tokens, mentions)
         if fix is not None and any(m.start > fix for m in mentions):
             if trace:
                 trace.add("turn", "framing_phrases, showing_phrases: the noun that fills or is "
                           "shown in the picture", word=tokens[fix + 1])
-            return [m for m in mentions if m.start > fix], "named"
+            return _after(mentions, fix), "named"
     return mentions, None
+
+
+def _after(mentions: list[Mention], fix: int) -> list[Mention]:
+    """The mentions after a turn at fix, led by an earlier one when that is a better-ranked
+    kind of the first of them ("This is a tabby. Answer: cat." stays the tabby)."""
+    kept = [m for m in mentions if m.start > fix]
+    anc = wordnet().ancestors
+    kind = next((m for m in mentions if m.start <= fix and m.rank < kept[0].rank and kept[
+        0].sense in anc(m.sense)), None)
+    return kept if kind is None else [kind, *kept]
 
 
 def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],
@@ -135,8 +145,8 @@ def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | Non
         if p in SUBJECT_PHRASES:  # the turn is the copula that follows
             cop = _copula_after(tokens, k + 1)
             if tokens[k + 1:k + 2] == (",",) and (tokens[k + 2:k + 3] == ("namely",) or tokens[
-                    k + 2:k + 3] in _A):  # "... is the main subject, a long stone viaduct"
-                return k + 1, True
+                    k + 2:k + 3] in _A) and _fronted_before(tokens, start):  # "Spanning the
+                return k + 1, True  # valley is the main subject, a long stone viaduct"
             if cop is None:  # or the subject comes first: "The fence ... is the main subject"
                 at = _named_before(tokens, start, mentions)
                 return None if at is None else (at, True)
@@ -146,6 +156,17 @@ def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | Non
             return None
         return k, False
     return None
+
+
+def _fronted_before(tokens: tuple[str, ...], start: int) -> bool:
+    """The sentence holding the phrase at start opens with a fronted phrase (a participle or a
+    clause opener), so the noun before its copula is no subject: "Spanning the valley is the
+    main subject, a viaduct"; not "The church is the main subject, a stone building"."""
+    k = start
+    while k > 0 and tokens[k - 1] != SENTENCE:
+        k -= 1
+    first = tokens[k]
+    return first in CLAUSE_OPENERS or first.endswith(("ing", "ed")) and len(first) > 4
 
 
 def _framing(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
