@@ -7,7 +7,8 @@ aliases; rules.json), undo plurals/inflections and British spellings, keep physi
 (a photo shows no abstractions), pass over containers and portions ("a basket full of ..."),
 drop nouns of refusal phrases, verbs after negated auxiliaries and nouns before a correction or
 conclusion and subject phrases (phrases.py), pick each mention's sense (context cue words
-first, then the label space), join compounds, settle what a person wears, skip a fronted phrase
+first, a body part after a possessive, then the label space), join compounds and drop nouns used
+as adjectives (compounds.py), settle what a person wears, skip a fronted phrase
 ("Next to a keyboard, a gecko ..."), choose the answer's subject; with no physical noun left, or
 every one denied, a refusal cue makes the match "refusal".
 """
@@ -17,8 +18,7 @@ from harness.parse.compounds import adjective, compounds
 from harness.parse.lemmas import Lemmas, tables_for
 from harness.parse.lexicon import (ARTICLES, BRITISH, CONNECTORS, COORDINATORS, MAX_NGRAM,
                                    NON_NOUN_ENDINGS, POSSESSIVES, REFUSAL_CUES, SENTENCE, STOP,
-                                   TOKEN_RE,
-                                   deletes, normalise, other_words, tokenize, variants)
+                                   TOKEN_RE, deletes, normalise, other_words, tokenize, variants)
 from harness.parse.phrases import (PORTION_NEXT, PORTION_WORDS, UNUSUAL, find_phrase, portion,
                                    unusual)
 from harness.parse.result import NOTHING, ParseResult
