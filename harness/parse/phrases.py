@@ -6,15 +6,15 @@ answers hold none of their words, which one set test finds out.
 """
 from __future__ import annotations
 
-from harness.parse.lexicon import (ARTICLES, CLAUSE_OPENERS, CONCLUSIONS, COPULAS, CORRECTIONS,
-                                   FILLED,
+from harness.parse.lexicon import (ARTICLES, CONCLUSIONS, COPULAS, CORRECTIONS, FILLED,
                                    FRAMING_PHRASES, MATERIALS, NEGATED_AUX, NEGATORS, PERSON,
                                    POINTING, POSSESSIVES, PREPOSITIONS, QUANTIFIERS, QUANTITIES,
                                    REFUSAL_PHRASES, SENTENCE, SHOWING_PHRASES, STOP,
                                    SUBJECT_FILLERS, SUBJECT_PHRASES, VIEWER_PHRASES)
 from harness.parse.senses import Mention
-from harness.wordnet.graph import wordnet
+from harness.parse.subject import opens_fronted
 from harness.parse.trace import Trace
+from harness.wordnet.graph import wordnet
 
 # Phrases whose nouns name nothing in the image, longest first; their last words, with the
 # corrections, conclusions and negators, make one test for the rare cases.
@@ -70,8 +70,9 @@ def unusual(tokens: tuple[str, ...], mentions: list[Mention],
                 trace.add("turn", "corrections, conclusion_phrases, pointing_phrases, "
                           "subject_phrases: only the nouns after the last turn count",
                           word=tokens[fix])
-            return _after(mentions, fix), "named" if named else "turn"  # a subject phrase named the
-    if not FRAMING_FIRST.isdisjoint(tokens):  # subject, or a correction or conclusion turned
+            return _after(mentions, fix), "named" if named else "turn"  # named: a subject
+            # phrase named the subject; turn: a correction or a conclusion turned
+    if not FRAMING_FIRST.isdisjoint(tokens):
         fix = _framing(tokens, mentions)
         if fix is not None and any(m.start > fix for m in mentions):
             if trace:
@@ -85,10 +86,18 @@ def _after(mentions: list[Mention], fix: int) -> list[Mention]:
     """The mentions after a turn at fix, led by an earlier one when that is a better-ranked
     kind of the first of them ("This is a tabby. Answer: cat." stays the tabby)."""
     kept = [m for m in mentions if m.start > fix]
-    anc = wordnet().ancestors
-    kind = next((m for m in mentions if m.start <= fix and m.rank < kept[0].rank and kept[
-        0].sense in anc(m.sense)), None)
+    kind = _earlier_kind(mentions, kept[0], fix + 1, False)
     return kept if kind is None else [kind, *kept]
+
+
+def _earlier_kind(mentions: list[Mention], named: Mention, before: int,
+                  by_head: bool) -> Mention | None:
+    """The first mention starting before `before` that ranks better than named and is a kind
+    of it (its sense below named's, or with by_head its lemma ending in named's word: "a crash
+    helmet ... the helmet"), or None."""
+    anc, key = wordnet().ancestors, "_" + named.word.key
+    return next((m for m in mentions if m.start < before and m.rank < named.rank and (
+        named.sense in anc(m.sense) or by_head and m.word.key.endswith(key))), None)
 
 
 def _outside_phrases(tokens: tuple[str, ...], mentions: list[Mention],
@@ -108,8 +117,8 @@ def _last_turn(tokens: tuple[str, ...],
     """(index, named): the index of the last token of the last correction word or conclusion
     phrase, or of the copula after a subject phrase ("the main object here is ..."), or of the
     token before the noun a subject phrase names after it ("The fence is the main subject");
-    named: a subject phrase named it. Pointing right after a class
-    noun, or after "that"/"which", is literal: "a cannon points towards the sea", "an arrow that
+    named: a subject phrase named it. Pointing right after a class noun, or after
+    "that"/"which", is literal: "a cannon points towards the sea", "an arrow that
     points towards a church" (evidence is no class: "the colour points towards a lime").
     Each turn word present is looked for from the end by tuple.index (no loop over tokens)."""
     n, rev, found = len(tokens), tokens[::-1], (-1, None, False)
@@ -143,10 +152,10 @@ def _turn_at(tokens: tuple[str, ...], k: int, t: str, class_ends: set[int] | Non
         if start < 0 or tokens[start:k + 1] != p:
             continue
         if p in SUBJECT_PHRASES:  # the turn is the copula that follows
-            cop = _copula_after(tokens, k + 1)
             if tokens[k + 1:k + 2] == (",",) and (tokens[k + 2:k + 3] == ("namely",) or tokens[
                     k + 2:k + 3] in _A) and _fronted_before(tokens, start):  # "Spanning the
                 return k + 1, True  # valley is the main subject, a long stone viaduct"
+            cop = _copula_after(tokens, k + 1)
             if cop is None:  # or the subject comes first: "The fence ... is the main subject"
                 at = _named_before(tokens, start, mentions)
                 return None if at is None else (at, True)
@@ -165,8 +174,7 @@ def _fronted_before(tokens: tuple[str, ...], start: int) -> bool:
     k = start
     while k > 0 and tokens[k - 1] != SENTENCE:
         k -= 1
-    first = tokens[k]
-    return first in CLAUSE_OPENERS or first.endswith(("ing", "ed")) and len(first) > 4
+    return opens_fronted(tokens[k])
 
 
 def _framing(tokens: tuple[str, ...], mentions: list[Mention]) -> int | None:
@@ -211,11 +219,9 @@ def _noun_before(tokens: tuple[str, ...], k: int, mentions: list[Mention]) -> in
             tokens, mentions[at - 1], mentions[at])):  # "a tennis racket with yellow strings
         at -= 1  # fills the frame": the phrase's head (and a compound from its first word)
     named = mentions[at]
-    key = "_" + named.word.key
-    kind = next((m for m in mentions if m.end <= named.start and m.rank < named.rank and (
-        named.sense in wordnet().ancestors(m.sense) or m.word.key.endswith(key))), named)
-    # a class named before: "a wooden mousetrap ... The trap is the main object", "a crash
-    # helmet ... The helmet is clearly the focus"
+    kind = _earlier_kind(mentions, named, named.start, True) or named  # a class named before:
+    # "a wooden mousetrap ... The trap is the main object", "a crash helmet ... The helmet is
+    # clearly the focus"
     return kind.start - 1
 
 
